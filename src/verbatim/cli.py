@@ -1,0 +1,178 @@
+"""The ``verbatim`` command: a thin layer over the library.
+
+Each command parses options, calls the same public functions a notebook
+calls, and prints. A :class:`~verbatim.errors.VerbatimError` becomes one line
+on stderr with exit code 2; any other exception is an internal error (exit 1)
+with a hint to rerun with ``--verbose`` for the traceback.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import FileSpec, load_config, replace_section
+from .errors import ConfigError, VerbatimError
+
+log = logging.getLogger("verbatim")
+
+
+class VerbatimGroup(click.Group):
+    """Turns library errors into one-line messages with the right exit codes."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        verbose = "-v" in argv or "--verbose" in argv
+        try:
+            return super().main(args=argv, prog_name=prog_name or "verbatim",
+                                complete_var=complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as ex:
+            sys.exit(ex.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except click.ClickException as ex:
+            ex.show()
+            sys.exit(ex.exit_code)
+        except VerbatimError as ex:
+            if verbose:
+                traceback.print_exc()
+            click.echo(f"error: {ex}", err=True)
+            sys.exit(ex.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as ex:  # noqa: BLE001 - the last line of defence
+            if verbose:
+                traceback.print_exc()
+            msg = str(ex).splitlines()[0] if str(ex) else ""
+            click.echo(f"internal error: {type(ex).__name__}: {msg} (rerun with --verbose for the "
+                       f"traceback, and report it)", err=True)
+            sys.exit(1)
+
+
+def _setup_logging(verbose: bool) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose else "%(message)s"))
+    root = logging.getLogger("verbatim")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+verbose_option = click.option("-v", "--verbose", is_flag=True, help="Show debug logs and tracebacks.")
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                             help="A verbatim.toml configuration file.")
+
+
+@click.group(cls=VerbatimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="verbatim")
+def main() -> None:
+    """verbatim: customer and employee comments turned into evidence and meeting digests.
+
+    \b
+    Example:
+      verbatim demo
+      verbatim ingest avis.csv --source customer --text commentaire --date date -o data/processed/avis.parquet
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--source", help="Source label of every row: customer, employee, or a declared one.")
+@click.option("--source-column", help="Column holding each row's source label (instead of --source).")
+@click.option("--text", "texts", multiple=True,
+              help="Text column; repeat for several, COLUMN:TAG names it (e.g. pros:pros --text cons:cons).")
+@click.option("--combine", is_flag=True, help="Join several text columns into one verbatim (default: one verbatim per column).")
+@click.option("--id", "id_col", help="Column with a row identifier.")
+@click.option("--date", "date_col", help="Column with the date.")
+@click.option("--unit", "unit_col", help="Column with the unit (site, team, branch).")
+@click.option("--score", "score_col", help="Column with the rating given with the comment.")
+@click.option("--channel", "channel_col", help="Column with the channel.")
+@click.option("--sheet", help="Excel sheet name or 0-based number (default: the first).")
+@click.option("--records", help="JSON: dotted path to the list of records.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "csv", "xlsx", "parquet", "json", "jsonl"]), default="auto", show_default=True)
+@click.option("--encoding", help="Force the text encoding (default: detected).")
+@click.option("--delimiter", help="Force the CSV delimiter (default: detected among , ; tab |).")
+@click.option("--allow-source", "allow", multiple=True, help="Declare another source label (e.g. manager).")
+@click.option("--date-required", is_flag=True, default=None, help="Reject rows whose date is missing or unparseable.")
+@click.option("--max-chars", type=int, help="Reject texts longer than this (default 10000).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output Parquet file (default: data/processed/<name>.parquet).")
+@config_option
+@verbose_option
+def ingest(files, source, source_column, texts, combine, id_col, date_col, unit_col, score_col,
+           channel_col, sheet, records, fmt, encoding, delimiter, allow, date_required, max_chars,
+           output, config_path, verbose):
+    """Read CSV/XLSX/Parquet/JSON files into the verbatim table, with a rejects file.
+
+    \b
+    Example:
+      verbatim ingest avis.csv --source customer --text avis --date date_publication --score note
+      verbatim ingest glassdoor.csv.gz --source employee --text review_advantages:pros \\
+          --text review_disadvantages:cons --date date --score score
+      verbatim ingest --config data/raw/sample/verbatim.toml -o data/processed/sample.parquet
+    """
+    from .ingest import ingest as run_ingest, write_ingest
+    from .paths import processed_dir
+
+    _setup_logging(verbose)
+    cfg = load_config(config_path)
+    ic = cfg.ingest
+    changes = {}
+    if allow:
+        changes["sources"] = tuple(dict.fromkeys(ic.sources + tuple(a.strip().casefold() for a in allow)))
+    if date_required is not None:
+        changes["date_required"] = date_required
+    if max_chars is not None:
+        changes["max_text_chars"] = max_chars
+    if changes:
+        cfg = replace_section(cfg, "ingest", **changes)
+        ic = cfg.ingest
+    if files:
+        if not texts:
+            raise ConfigError("no text column given; name one with --text COLUMN (repeat it for several)")
+        if not source and not source_column:
+            raise ConfigError("no source given; pass --source customer (or employee, …) or --source-column COLUMN")
+        specs = [FileSpec(path=f, text=tuple(texts), source=source, source_column=source_column,
+                          id=id_col, date=date_col, unit=unit_col, score=score_col, channel=channel_col,
+                          text_mode="combine" if combine else "split", format=fmt,
+                          sheet=int(sheet) if sheet is not None and sheet.isdigit() else sheet,
+                          records=records, encoding=encoding, delimiter=delimiter) for f in files]
+    elif ic.files:
+        specs = list(ic.files)
+    else:
+        raise ConfigError("no input file; give FILES or a --config with [[ingest.files]] entries")
+    result = run_ingest(specs, ic)
+    if output is None:
+        name = Path(specs[0].path).name.split(".")[0] if len(specs) == 1 else "verbatims"
+        output = processed_dir() / f"{name}.parquet"
+    out, rej = write_ingest(result, output)
+    for line in result.summary_lines():
+        click.echo(line)
+    click.echo(f"wrote {out} and {rej}")
+
+
+@main.command()
+@click.option("--sample-dir", type=click.Path(file_okay=False), help="Folder of the sample (default: data/raw/sample).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: data/processed/sample).")
+@verbose_option
+def demo(sample_dir, out_dir, verbose):
+    """Run the main job end to end on the shipped sample.
+
+    \b
+    Example:
+      verbatim demo
+    """
+    from .demo import run_demo
+
+    _setup_logging(verbose)
+    run_demo(sample_dir=sample_dir, out_dir=out_dir, echo=click.echo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

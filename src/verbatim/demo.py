@@ -1,0 +1,34 @@
+"""The demo job: the whole pipeline on the shipped sample (``make demo``)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .config import load_config
+from .errors import InputFileError
+from .ingest import ingest, write_ingest
+from .paths import processed_dir, sample_dir as default_sample_dir
+from .summary import render_text, summarise
+
+
+def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = None,
+             echo: Callable[[str], None] = print) -> dict:
+    """Ingest the sample and summarise it; returns what it produced (paths and tables)."""
+    sdir = Path(sample_dir) if sample_dir else default_sample_dir()
+    toml = sdir / "verbatim.toml"
+    if not toml.is_file():
+        raise InputFileError(
+            f"sample configuration '{toml}' not found; run the demo from the project folder "
+            f"(or set VERBATIM_HOME to it)"
+        )
+    cfg = load_config(toml)
+    odir = Path(out_dir) if out_dir else processed_dir() / "sample"
+    echo(f"== ingest: {len(cfg.ingest.files)} files from {sdir} ==")
+    result = ingest(cfg.ingest.files, cfg.ingest)
+    out, rej = write_ingest(result, odir / "verbatims.parquet")
+    for line in result.summary_lines():
+        echo(line)
+    echo(f"wrote {out} and {rej}\n")
+    tables = summarise(result.verbatims)
+    echo(render_text(tables))
+    return {"ingest": result, "verbatims_path": out, "rejects_path": rej, "summary": tables, "config": cfg}

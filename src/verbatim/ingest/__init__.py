@@ -1,0 +1,146 @@
+"""Ingest: read files of any supported format and produce the verbatim table.
+
+>>> from verbatim.ingest import ingest
+>>> result = ingest([FileSpec(path="clients.csv", source="customer", text=("commentaire",))])
+>>> result.verbatims.head()
+
+Nothing is lost: each input record is *kept* (it gave at least one verbatim),
+*merged as a duplicate* of an earlier verbatim, or *rejected* with a reason;
+``read N rows: kept K, duplicates D, rejected R`` with N = K + D + R.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from ..config import FileSpec, IngestConfig
+from ..fileio import with_suffix_name, write_csv, write_parquet
+from .contract import CONTRACT, REJECT_COLUMNS, map_table, merge_duplicates
+from .readers import RawTable, read_any
+
+log = logging.getLogger("verbatim")
+
+__all__ = ["ingest", "IngestResult", "FileCounts", "write_ingest", "read_any", "RawTable", "CONTRACT"]
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    file: str
+    read: int
+    kept: int
+    duplicates: int
+    rejected: int
+    verbatims: int
+    format: str = ""
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def line(self) -> str:
+        return f"read {self.read} rows: kept {self.kept}, duplicates {self.duplicates}, rejected {self.rejected}"
+
+
+@dataclass
+class IngestResult:
+    """The verbatim table, the rejects, and counts that reconcile per file and in total."""
+
+    verbatims: pd.DataFrame
+    rejects: pd.DataFrame
+    files: list[FileCounts] = field(default_factory=list)
+    duplicate_texts: int = 0
+
+    @property
+    def total(self) -> FileCounts:
+        s = lambda a: sum(getattr(f, a) for f in self.files)  # noqa: E731
+        return FileCounts("(all)", s("read"), s("kept"), s("duplicates"), s("rejected"), len(self.verbatims))
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        if len(self.files) > 1:
+            lines += [f"{Path(f.file).name}: {f.line()}" for f in self.files]
+        t = self.total
+        lines.append(t.line())
+        lines.append(f"verbatims: {t.verbatims} written"
+                     + (f", {self.duplicate_texts} duplicate texts merged" if self.duplicate_texts else ""))
+        return lines
+
+
+def ingest(specs: Sequence[FileSpec] | FileSpec, cfg: IngestConfig | None = None) -> IngestResult:
+    """Read and map every file, then merge exact duplicates across all of them."""
+    cfg = cfg or IngestConfig()
+    if isinstance(specs, FileSpec):
+        specs = [specs]
+    mapped, tables = [], []
+    for spec in specs:
+        table = read_any(spec.path, spec.format, sheet=spec.sheet, records=spec.records,
+                         encoding=spec.encoding, delimiter=spec.delimiter)
+        mapped.append(map_table(table, spec, cfg))
+        tables.append(table)
+    frames = [m.verbatims for m in mapped if not m.verbatims.empty]
+    allv = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CONTRACT[:12])
+    kept, n_dup_texts = merge_duplicates(allv)
+    kept = _order_columns(kept)
+    rejects = pd.concat([m.rejects for m in mapped], ignore_index=True) if mapped else pd.DataFrame(columns=REJECT_COLUMNS)
+
+    counts = []
+    kept_rows = set(zip(kept["file"], kept["row"]))
+    for spec, m, table in zip(specs, mapped, tables):
+        fname = str(spec.path)
+        produced = set(zip(m.verbatims["file"], m.verbatims["row"])) if not m.verbatims.empty else set()
+        k = sum(1 for fr in produced if fr in kept_rows)
+        d = len(produced) - k
+        r = len(m.rejects)
+        c = FileCounts(fname, m.n_records, k, d, r, int((kept["file"] == fname).sum()),
+                       table.format, table.encoding, table.delimiter)
+        if c.read != c.kept + c.duplicates + c.rejected:  # an internal bug, never a user mistake
+            raise RuntimeError(f"row accounting does not reconcile for {fname}: {c}")
+        counts.append(c)
+    return IngestResult(kept, rejects, counts, n_dup_texts)
+
+
+def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
+    first = [c for c in CONTRACT if c in df.columns]
+    rest = [c for c in df.columns if c not in first]
+    df = df[first + rest].copy()
+    for c in rest:  # extra input columns: text, so Parquet gets one type per column
+        df[c] = df[c].astype(object).where(df[c].notna(), None).map(lambda v: v if v is None else str(v))
+    for c in ("unit", "channel", "tag", "polarity_tag", "text", "id", "record_id", "source", "file"):
+        if c in df.columns:
+            df[c] = df[c].astype(object)
+    if "date" in df.columns:
+        df["date"] = pd.to_datetime(df["date"])
+    if "score" in df.columns:
+        df["score"] = pd.to_numeric(df["score"], errors="coerce").astype("float64")
+    if "row" in df.columns:
+        df["row"] = df["row"].astype("int64")
+    return df
+
+
+def write_ingest(result: IngestResult, out: str | Path) -> tuple[Path, Path]:
+    """Write ``out`` (Parquet) and ``<out>.rejects.csv`` beside it, atomically."""
+    out = Path(out)
+    write_parquet(result.verbatims, out)
+    rej_path = with_suffix_name(out, ".rejects.csv")
+    write_csv(result.rejects, rej_path)
+    return out, rej_path
+
+
+def read_verbatims(path: str | Path) -> pd.DataFrame:
+    """Read a Parquet file written by :func:`write_ingest`, checking it has the contract columns."""
+    from ..errors import InputFileError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"file '{path}' does not exist; run `verbatim ingest` first or check the path")
+    try:
+        df = pd.read_parquet(path)
+    except Exception as ex:
+        raise InputFileError(f"file '{path}' is not a readable Parquet file ({type(ex).__name__}); "
+                             f"give the output of `verbatim ingest`") from None
+    missing = [c for c in ("id", "source", "text") if c not in df.columns]
+    if missing:
+        raise InputFileError(f"file '{path}' lacks column(s) {', '.join(missing)}; give the output of `verbatim ingest`")
+    return df

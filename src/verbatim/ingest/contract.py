@@ -1,0 +1,251 @@
+"""Map a raw table onto the verbatim contract, reject what cannot be used, merge duplicates.
+
+The contract (SPEC "Words"): ``id``, ``text``, ``source``, ``date``, ``unit``,
+``score``, ``channel`` plus ``record_id`` (the input row's id, shared by the
+verbatims split from one row), ``tag`` and ``polarity_tag`` (for split text
+columns such as pros/cons), ``file`` and ``row`` (where it came from),
+``duplicates`` and ``duplicate_rows`` (how many exact repeats were merged into
+it, and from where), and every other input column as text.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import FileSpec, IngestConfig
+from ..errors import ColumnNotFound, UnknownSource, did_you_mean
+from ..textnorm import clean_text, dedupe_key
+from .parse import parse_dates, parse_scores
+from .readers import RawTable
+
+log = logging.getLogger("verbatim")
+
+CONTRACT = ["id", "record_id", "source", "text", "date", "unit", "score", "channel", "tag",
+            "polarity_tag", "file", "row", "duplicates", "duplicate_rows"]
+REJECT_COLUMNS = ["file", "row", "reason", "raw"]
+
+
+@dataclass
+class Mapped:
+    """One file mapped to the contract, before duplicates across files are merged."""
+
+    verbatims: pd.DataFrame  # one row per candidate verbatim (CONTRACT + extra columns + _key)
+    rejects: pd.DataFrame
+    n_records: int
+
+
+def _as_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and np.isnan(v):
+        return ""
+    if isinstance(v, (list, tuple)):
+        return "\n".join(_as_text(x) for x in v if _as_text(x))
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _column(table: RawTable, name: str, role: str) -> str:
+    cols = [str(c) for c in table.frame.columns]
+    if name in cols:
+        return name
+    folded = {c.strip().casefold(): c for c in cols}
+    if name.strip().casefold() in folded:
+        return folded[name.strip().casefold()]
+    shown = ", ".join(cols[:40]) + (" …" if len(cols) > 40 else "")
+    raise ColumnNotFound(
+        f"column '{name}' (given for {role}) not found in '{table.path}'{did_you_mean(name, cols)}; "
+        f"columns: {shown or '(none: is the header row missing?)'}"
+    )
+
+
+def _raw_repr(frame: pd.DataFrame, idx: np.ndarray) -> list[str]:
+    sub = frame.iloc[idx]
+    return [json.dumps({k: _as_text(v)[:500] for k, v in rec.items()}, ensure_ascii=False)
+            for rec in sub.to_dict("records")]
+
+
+def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
+    """Apply ``spec`` to ``table``; every record ends up as verbatim(s) or as a reject."""
+    frame = table.frame.reset_index(drop=True)
+    rows = np.asarray(table.rows, dtype=np.int64)
+    n = len(frame)
+    fname = str(spec.path)
+    text_cols = [(_column(table, t.column, "--text"), t) for t in spec.text]
+    roles = {r: getattr(spec, r) for r in ("id", "date", "unit", "score", "channel", "source_column")}
+    cols = {r: _column(table, c, f"--{r.replace('_', '-')}") for r, c in roles.items() if c}
+    if spec.source is not None:
+        fixed_source = cfg.canonical_source(spec.source)
+
+    reasons = np.array([""] * n, dtype=object)
+
+    def reject(mask: np.ndarray, why: Any) -> None:
+        mask = mask & (reasons == "")
+        if isinstance(why, str):
+            reasons[mask] = why
+        else:
+            reasons[mask] = np.asarray(why, dtype=object)[mask]
+
+    # texts
+    texts = {col: frame[col].map(_as_text).map(clean_text) for col, _ in text_cols}
+    nonempty = np.column_stack([(texts[c] != "").to_numpy() for c, _ in text_cols]) if n else np.zeros((0, len(text_cols)), bool)
+    names = " / ".join(f"'{c}'" for c, _ in text_cols)
+    reject(~nonempty.any(axis=1), f"empty text in {names}")
+    limit = cfg.max_text_chars
+    for col, _ in text_cols:
+        lengths = texts[col].str.len().to_numpy()
+        why = [f"text in column '{col}' is {k:,} characters, over max_text_chars={limit:,} (raise it in [ingest])" for k in lengths]
+        reject(lengths > limit, why)
+
+    # source
+    if spec.source_column:
+        raw_src = frame[cols["source_column"]].map(_as_text)
+        src = np.empty(n, dtype=object)
+        bad = np.zeros(n, bool)
+        cache: dict[str, str | None] = {}
+        for i, s in enumerate(raw_src):
+            if s not in cache:
+                try:
+                    cache[s] = cfg.canonical_source(s) if s.strip() else None
+                except UnknownSource:
+                    cache[s] = None
+            src[i] = cache[s]
+            bad[i] = cache[s] is None
+        why = [f"unknown source '{s}' in column '{cols['source_column']}'; known: {', '.join(cfg.sources)}" for s in raw_src]
+        reject(bad, why)
+    else:
+        src = np.full(n, fixed_source, dtype=object)
+
+    # date
+    if "date" in cols:
+        raw_dates = frame[cols["date"]]
+        dates = parse_dates(raw_dates, cfg.date_order)
+        missing = dates.isna().to_numpy()
+        if cfg.date_required:
+            why = [f"unparseable date '{_as_text(v)[:40]}' in column '{cols['date']}'" if _as_text(v).strip()
+                   else f"missing date in column '{cols['date']}' (dates are required)" for v in raw_dates]
+            reject(missing, why)
+        else:
+            n_bad = int((missing & (raw_dates.map(_as_text).str.strip() != "").to_numpy()).sum())
+            if n_bad:
+                log.warning("%s: %d date(s) in column '%s' could not be parsed; kept with no date "
+                            "(set date_required = true to reject them)", fname, n_bad, cols["date"])
+    else:
+        if cfg.date_required:
+            from ..errors import ConfigError
+            raise ConfigError(f"dates are required but no date column is mapped for '{fname}'; pass --date COLUMN")
+        dates = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+
+    scores = parse_scores(frame[cols["score"]]) if "score" in cols else pd.Series(np.nan, index=frame.index)
+    unit = frame[cols["unit"]].map(_as_text).map(str.strip) if "unit" in cols else pd.Series("", index=frame.index)
+    channel = frame[cols["channel"]].map(_as_text).map(str.strip) if "channel" in cols else pd.Series("", index=frame.index)
+    stem = Path(fname).name
+    if "id" in cols:
+        ids = frame[cols["id"]].map(_as_text).map(str.strip)
+        ids = pd.Series(np.where(ids == "", [f"{stem}:{r}" for r in rows], ids), index=frame.index)
+    else:
+        ids = pd.Series([f"{stem}:{r}" for r in rows], index=frame.index, dtype=object)
+
+    mapped_cols = {c for c, _ in text_cols} | set(cols.values())
+    extras = [c for c in frame.columns if c not in mapped_cols]
+
+    ok = reasons == ""
+    parts = []
+    split = spec.text_mode == "split" and len(text_cols) > 1
+    groups = [[c for c, _ in text_cols]] if not split else [[c] for c, _ in text_cols]
+    for gi, group in enumerate(groups):
+        if split:
+            field = text_cols[gi][1]
+            tag = field.label
+            body = texts[group[0]]
+        else:
+            tag = None
+            body = pd.Series(["\n".join(t for t in vals if t) for vals in zip(*(texts[c] for c in group))],
+                             index=frame.index, dtype=object)
+        keep = ok & (body != "").to_numpy()
+        if not keep.any():
+            continue
+        part = pd.DataFrame({
+            "id": ids[keep].to_numpy() if not split else (ids[keep] + f"#{tag}").to_numpy(),
+            "record_id": ids[keep].to_numpy(),
+            "source": src[keep],
+            "text": body[keep].to_numpy(),
+            "date": dates[keep].to_numpy(),
+            "unit": unit[keep].to_numpy(),
+            "score": scores[keep].to_numpy(),
+            "channel": channel[keep].to_numpy(),
+            "tag": tag,
+            "polarity_tag": _polarity(tag, cfg),
+            "file": fname,
+            "row": rows[keep],
+            "_order": np.flatnonzero(keep) * len(groups) + gi,
+        })
+        for c in extras:
+            out_name = c if c not in CONTRACT and not c.startswith("_") else f"input_{c}"
+            part[out_name] = frame.loc[keep, c].map(_as_text).to_numpy()
+        if "date" in cols:
+            part["date_raw"] = frame.loc[keep, cols["date"]].map(_as_text).to_numpy()
+        parts.append(part)
+    if parts:
+        verb = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
+    else:
+        verb = pd.DataFrame(columns=CONTRACT[:12])
+    bad_idx = np.flatnonzero(~ok)
+    rej = pd.DataFrame({
+        "file": fname,
+        "row": rows[bad_idx],
+        "reason": reasons[bad_idx],
+        "raw": _raw_repr(frame, bad_idx),
+    }, columns=REJECT_COLUMNS)
+    if table.rejects:
+        pre = pd.DataFrame([{**r, "file": fname} for r in table.rejects], columns=REJECT_COLUMNS)
+        rej = pd.concat([pre, rej], ignore_index=True).sort_values("row", kind="stable")
+    return Mapped(verb.reset_index(drop=True), rej.reset_index(drop=True), table.n_records)
+
+
+def _polarity(tag: str | None, cfg: IngestConfig) -> str | None:
+    if tag is None:
+        return None
+    t = tag.casefold()
+    if t in {x.casefold() for x in cfg.negative_tags}:
+        return "negative"
+    if t in {x.casefold() for x in cfg.positive_tags}:
+        return "positive"
+    return None
+
+
+def merge_duplicates(verb: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Merge exact repeats (same source, unit and normalised text) into their first occurrence.
+
+    Returns the kept verbatims, with ``duplicates`` (count merged) and
+    ``duplicate_rows`` (``file:row`` of each merged copy), and the number merged.
+    """
+    if verb.empty:
+        out = verb.copy()
+        out["duplicates"] = pd.Series(dtype="int64")
+        out["duplicate_rows"] = pd.Series(dtype=object)
+        return out, 0
+    key = verb["source"].astype(str) + "\x1f" + verb["unit"].astype(str) + "\x1f" + verb["text"].map(dedupe_key)
+    first = ~key.duplicated(keep="first")
+    where = verb["file"].map(lambda f: Path(f).name) + ":" + verb["row"].astype(str)
+    dup = ~first
+    merged = where[dup].groupby(key[dup]).agg(list)
+    out = verb[first].copy()
+    k = key[first]
+    out["duplicate_rows"] = k.map(merged).map(lambda v: v if isinstance(v, list) else [])
+    out["duplicates"] = out["duplicate_rows"].map(len).astype("int64")
+    # unique ids: a repeated id on a different text gets a ~2, ~3 … suffix
+    dupe_ids = out["id"].duplicated(keep=False)
+    if dupe_ids.any():
+        n = int(out["id"].duplicated().sum())
+        log.warning("%d verbatim id(s) repeat with different texts; suffixed with ~2, ~3 … to keep them unique", n)
+        rank = out.groupby("id").cumcount() + 1
+        out["id"] = np.where(rank > 1, out["id"] + "~" + rank.astype(str), out["id"])
+    return out.reset_index(drop=True), int(dup.sum())

@@ -1,0 +1,163 @@
+"""Parse the messy values of real exports: dates in many formats, scores with decimal commas."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..textnorm import strip_accents
+
+MONTHS = {
+    # French
+    "janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "mar": 3,
+    "avril": 4, "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8,
+    "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11,
+    "decembre": 12, "dec": 12,
+    # English
+    "january": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
+    "october": 10, "november": 11, "december": 12,
+}
+_WEEKDAYS = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+_TIME = r"(?:[ t,]+(?:a |à )?(\d{1,2})[:h](\d{2})(?::(\d{2}))?(?:\.\d+)?)?"
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + r"\s*(z|[+-]\d{2}:?\d{2})?$")
+_NUMERIC = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})" + _TIME + r"$")
+_YMD_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + _TIME + r"$")
+_DAY_MONTH = re.compile(
+    rf"^(?:le )?(?:{_WEEKDAYS} )?(\d{{1,2}})(?:er|e)? ({_MONTH_RE})\.? (\d{{4}})" + _TIME + r"$"
+)
+_MONTH_DAY = re.compile(
+    rf"^(?:{_WEEKDAYS} )?({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})" + _TIME
+    + r"(?: gmt[+-]\d{4})?(?: \(.*\))?$"
+)
+_MONTH_YEAR = re.compile(rf"^({_MONTH_RE})\.? (\d{{4}})$")
+
+
+def _mk(y: int, m: int, d: int, hh: Any = None, mm: Any = None, ss: Any = None) -> pd.Timestamp | None:
+    if y < 100:
+        y += 2000 if y < 70 else 1900
+    try:
+        return pd.Timestamp(dt.datetime(y, m, d, int(hh or 0), int(mm or 0), int(ss or 0)))
+    except (ValueError, OverflowError):
+        return None
+
+
+def _prep(s: str) -> str:
+    s = strip_accents(s.strip().lower())
+    s = re.sub(r"[\s\u00a0]+", " ", s)
+    return re.sub(r"^(?:publie |posted |date ?: ?|le )", "", s).strip()
+
+
+def parse_date(value: Any, dayfirst: bool = True) -> pd.Timestamp | None:
+    """One value → a naive Timestamp (wall-clock time as written) or None.
+
+    Accepts ISO (``2021-09-06``, with time/zone), ``06/09/2021``, ``06-09-2021``,
+    ``06.09.21``, French and English month names (``8 avril 2014``, ``1er mai 2020``,
+    ``April 8, 2014``), JavaScript date strings (``Thu Dec 12 2019 15:39:27
+    GMT-0800 (PST)``), and date/datetime objects. ``dayfirst`` settles ``01/02/2020``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.tz_localize(None) if value.tzinfo else value
+    if isinstance(value, dt.datetime):
+        return pd.Timestamp(value.replace(tzinfo=None))
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return None
+    s = _prep(str(value))
+    if not s:
+        return None
+    if m := _ISO.match(s):
+        y, mo, d, hh, mi, ss, _tz = m.groups()
+        return _mk(int(y), int(mo), int(d), hh, mi, ss)
+    if m := _NUMERIC.match(s):
+        a, b, y, hh, mi, ss = m.groups()
+        if len(a) == 4:  # 2021-09-06 with odd separators
+            return _mk(int(a), int(b), int(y), hh, mi, ss)
+        a, b = int(a), int(b)
+        day, month = (a, b) if dayfirst else (b, a)
+        if month > 12 and day <= 12:
+            day, month = month, day
+        return _mk(int(y), month, day, hh, mi, ss)
+    if m := _YMD_SLASH.match(s):
+        y, mo, d, hh, mi, ss = m.groups()
+        return _mk(int(y), int(mo), int(d), hh, mi, ss)
+    if m := _DAY_MONTH.match(s):
+        d, mon, y, hh, mi, ss = m.groups()
+        return _mk(int(y), MONTHS[mon], int(d), hh, mi, ss)
+    if m := _MONTH_DAY.match(s):
+        mon, d, y, hh, mi, ss = m.groups()
+        return _mk(int(y), MONTHS[mon], int(d), hh, mi, ss)
+    if m := _MONTH_YEAR.match(s):
+        mon, y = m.groups()
+        return _mk(int(y), MONTHS[mon], 1)
+    return None
+
+
+def infer_dayfirst(values: Iterable[Any], default: bool = True) -> bool:
+    """Whether ``a/b/yyyy`` dates put the day first, judged from values where only one reading is valid."""
+    first_big = second_big = 0
+    for v in values:
+        if not isinstance(v, str):
+            continue
+        m = _NUMERIC.match(_prep(v))
+        if not m or len(m.group(1)) == 4:
+            continue
+        a, b = int(m.group(1)), int(m.group(2))
+        first_big += a > 12
+        second_big += b > 12
+    if first_big and not second_big:
+        return True
+    if second_big and not first_big:
+        return False
+    return default
+
+
+def parse_dates(values: pd.Series, order: str = "auto") -> pd.Series:
+    """Vectorised :func:`parse_date` (each distinct value parsed once); unparseable → NaT."""
+    uniques = pd.unique(values.astype(object))
+    if order == "auto":
+        dayfirst = infer_dayfirst(uniques)
+    else:
+        dayfirst = order == "dayfirst"
+    lookup = {}
+    for u in uniques:
+        try:
+            lookup[u] = parse_date(u, dayfirst)
+        except TypeError:  # unhashable or odd objects
+            lookup[u] = None
+    out = values.astype(object).map(lambda v: lookup.get(v))
+    return pd.to_datetime(out, errors="coerce")
+
+
+_SCORE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:(?:/|sur|out of)\s*(\d+))?\s*(?:[a-zé]*\s*)?$")
+
+
+def parse_score(value: Any) -> float | None:
+    """``"4,0"`` → 4.0, ``"8/10"`` → 8.0, ``"4 étoiles"`` → 4.0; anything else → None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return None if isinstance(value, float) and math.isnan(value) else float(value)
+    m = _SCORE.match(str(value).strip().lower())
+    if not m:
+        return None
+    return float(m.group(1).replace(",", "."))
+
+
+def parse_scores(values: pd.Series) -> pd.Series:
+    uniques = pd.unique(values.astype(object))
+    lookup = {}
+    for u in uniques:
+        try:
+            lookup[u] = parse_score(u)
+        except TypeError:
+            lookup[u] = None
+    return pd.to_numeric(values.astype(object).map(lambda v: lookup.get(v)), errors="coerce").astype("float64")
