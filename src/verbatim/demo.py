@@ -7,7 +7,7 @@ from typing import Callable
 from .config import load_config
 from .errors import InputFileError
 from .ingest import ingest, write_ingest
-from .paths import processed_dir, sample_dir as default_sample_dir
+from .paths import models_dir, processed_dir, sample_dir as default_sample_dir
 from .summary import render_text, summarise
 
 
@@ -31,4 +31,15 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
     echo(f"wrote {out} and {rej}\n")
     tables = summarise(result.verbatims)
     echo(render_text(tables))
-    return {"ingest": result, "verbatims_path": out, "rejects_path": rej, "summary": tables, "config": cfg}
+
+    from .pipeline import Pipeline
+    from .topics.report import render_top_topics
+
+    echo("\n== topics per source ==")
+    pipe = Pipeline(cfg).fit([out])
+    model_dir = Path(out_dir) / "model" if out_dir else models_dir() / "sample"
+    pipe.save(model_dir)
+    echo(render_top_topics(pipe.topics_, pipe.segments_))
+    echo(f"saved the pipeline to {model_dir}")
+    return {"ingest": result, "verbatims_path": out, "rejects_path": rej, "summary": tables, "config": cfg,
+            "pipeline": pipe, "model_dir": model_dir}

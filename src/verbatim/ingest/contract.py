@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import FileSpec, IngestConfig
-from ..errors import ColumnNotFound, UnknownSource, did_you_mean
+from ..errors import ColumnNotFound, UnknownSource, did_you_mean, show
 from ..textnorm import clean_text, dedupe_key
 from .parse import parse_dates, parse_scores
 from .readers import RawTable
@@ -41,15 +41,27 @@ class Mapped:
 
 
 def _as_text(v: Any) -> str:
-    if v is None:
+    """A cell as text: missing values (None, NaN, NA, NaT) → "", lists joined by line breaks."""
+    if v is None or v is pd.NA or v is pd.NaT:
         return ""
-    if isinstance(v, float) and np.isnan(v):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (float, np.floating)) and np.isnan(v):
         return ""
-    if isinstance(v, (list, tuple)):
-        return "\n".join(_as_text(x) for x in v if _as_text(x))
+    if isinstance(v, (list, tuple, np.ndarray)):
+        parts = (_as_text(x) for x in v)
+        return "\n".join(p for p in parts if p)
     if isinstance(v, dict):
-        return json.dumps(v, ensure_ascii=False)
+        return json.dumps(v, ensure_ascii=False, default=str)
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", errors="replace")
     return str(v)
+
+
+def _text_values(values: pd.Series) -> pd.Series:
+    """:func:`_as_text` over a column (object dtype, same index), fast for columns already text."""
+    out = [v if type(v) is str else _as_text(v) for v in values.to_numpy(dtype=object)]
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _column(table: RawTable, name: str, role: str) -> str:
@@ -59,9 +71,9 @@ def _column(table: RawTable, name: str, role: str) -> str:
     folded = {c.strip().casefold(): c for c in cols}
     if name.strip().casefold() in folded:
         return folded[name.strip().casefold()]
-    shown = ", ".join(cols[:40]) + (" …" if len(cols) > 40 else "")
+    shown = ", ".join(show(c) for c in cols[:40]) + (" …" if len(cols) > 40 else "")
     raise ColumnNotFound(
-        f"column '{name}' (given for {role}) not found in '{table.path}'{did_you_mean(name, cols)}; "
+        f"column '{show(name)}' (given for {role}) not found in '{table.path}'{did_you_mean(name, cols)}; "
         f"columns: {shown or '(none: is the header row missing?)'}"
     )
 
@@ -85,6 +97,12 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
         fixed_source = cfg.canonical_source(spec.source)
 
     reasons = np.array([""] * n, dtype=object)
+    text_of: dict[str, pd.Series] = {}
+
+    def as_text(col: str) -> pd.Series:
+        if col not in text_of:
+            text_of[col] = _text_values(frame[col])
+        return text_of[col]
 
     def reject(mask: np.ndarray, why: Any) -> None:
         mask = mask & (reasons == "")
@@ -94,7 +112,8 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
             reasons[mask] = np.asarray(why, dtype=object)[mask]
 
     # texts
-    texts = {col: frame[col].map(_as_text).map(clean_text) for col, _ in text_cols}
+    texts = {col: pd.Series([clean_text(v) for v in as_text(col)], index=frame.index, dtype=object)
+             for col, _ in text_cols}
     nonempty = np.column_stack([(texts[c] != "").to_numpy() for c, _ in text_cols]) if n else np.zeros((0, len(text_cols)), bool)
     names = " / ".join(f"'{c}'" for c, _ in text_cols)
     reject(~nonempty.any(axis=1), f"empty text in {names}")
@@ -106,7 +125,7 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
 
     # source
     if spec.source_column:
-        raw_src = frame[cols["source_column"]].map(_as_text)
+        raw_src = as_text(cols["source_column"])
         src = np.empty(n, dtype=object)
         bad = np.zeros(n, bool)
         cache: dict[str, str | None] = {}
@@ -133,7 +152,7 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
                    else f"missing date in column '{cols['date']}' (dates are required)" for v in raw_dates]
             reject(missing, why)
         else:
-            n_bad = int((missing & (raw_dates.map(_as_text).str.strip() != "").to_numpy()).sum())
+            n_bad = int((missing & (as_text(cols["date"]).str.strip() != "").to_numpy()).sum())
             if n_bad:
                 log.warning("%s: %d date(s) in column '%s' could not be parsed; kept with no date "
                             "(set date_required = true to reject them)", fname, n_bad, cols["date"])
@@ -144,11 +163,11 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
         dates = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
 
     scores = parse_scores(frame[cols["score"]]) if "score" in cols else pd.Series(np.nan, index=frame.index)
-    unit = frame[cols["unit"]].map(_as_text).map(str.strip) if "unit" in cols else pd.Series("", index=frame.index)
-    channel = frame[cols["channel"]].map(_as_text).map(str.strip) if "channel" in cols else pd.Series("", index=frame.index)
+    unit = as_text(cols["unit"]).str.strip() if "unit" in cols else pd.Series("", index=frame.index, dtype=object)
+    channel = as_text(cols["channel"]).str.strip() if "channel" in cols else pd.Series("", index=frame.index, dtype=object)
     stem = Path(fname).name
     if "id" in cols:
-        ids = frame[cols["id"]].map(_as_text).map(str.strip)
+        ids = as_text(cols["id"]).str.strip()
         ids = pd.Series(np.where(ids == "", [f"{stem}:{r}" for r in rows], ids), index=frame.index)
     else:
         ids = pd.Series([f"{stem}:{r}" for r in rows], index=frame.index, dtype=object)
@@ -188,10 +207,10 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
             "_order": np.flatnonzero(keep) * len(groups) + gi,
         })
         for c in extras:
-            out_name = c if c not in CONTRACT and not c.startswith("_") else f"input_{c}"
-            part[out_name] = frame.loc[keep, c].map(_as_text).to_numpy()
+            out_name = c if c not in CONTRACT and c != "date_raw" and not c.startswith("_") else f"input_{c}"
+            part[out_name] = as_text(c)[keep].to_numpy()
         if "date" in cols:
-            part["date_raw"] = frame.loc[keep, cols["date"]].map(_as_text).to_numpy()
+            part["date_raw"] = as_text(cols["date"])[keep].to_numpy()
         parts.append(part)
     if parts:
         verb = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
@@ -232,20 +251,39 @@ def merge_duplicates(verb: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         out["duplicates"] = pd.Series(dtype="int64")
         out["duplicate_rows"] = pd.Series(dtype=object)
         return out, 0
-    key = verb["source"].astype(str) + "\x1f" + verb["unit"].astype(str) + "\x1f" + verb["text"].map(dedupe_key)
-    first = ~key.duplicated(keep="first")
-    where = verb["file"].map(lambda f: Path(f).name) + ":" + verb["row"].astype(str)
-    dup = ~first
-    merged = where[dup].groupby(key[dup]).agg(list)
-    out = verb[first].copy()
-    k = key[first]
-    out["duplicate_rows"] = k.map(merged).map(lambda v: v if isinstance(v, list) else [])
-    out["duplicates"] = out["duplicate_rows"].map(len).astype("int64")
-    # unique ids: a repeated id on a different text gets a ~2, ~3 … suffix
-    dupe_ids = out["id"].duplicated(keep=False)
-    if dupe_ids.any():
-        n = int(out["id"].duplicated().sum())
-        log.warning("%d verbatim id(s) repeat with different texts; suffixed with ~2, ~3 … to keep them unique", n)
-        rank = out.groupby("id").cumcount() + 1
-        out["id"] = np.where(rank > 1, out["id"] + "~" + rank.astype(str), out["id"])
-    return out.reset_index(drop=True), int(dup.sum())
+    cols = {c: verb[c].to_numpy(dtype=object) for c in ("source", "unit", "text", "file", "row", "id")}
+    names = {f: Path(f).name for f in set(cols["file"])}
+    first_of: dict[str, int] = {}  # key → position in kept
+    kept: list[int] = []
+    merged: list[list[str]] = []
+    for i, (src, unit, text) in enumerate(zip(cols["source"], cols["unit"], cols["text"])):
+        key = f"{src}\x1f{unit}\x1f{dedupe_key(text)}"
+        j = first_of.get(key)
+        if j is None:
+            first_of[key] = len(kept)
+            kept.append(i)
+            merged.append([])
+        else:
+            merged[j].append(f"{names[cols['file'][i]]}:{cols['row'][i]}")
+    out = verb.iloc[kept].reset_index(drop=True)
+    out["duplicate_rows"] = pd.Series(merged, dtype=object)
+    out["duplicates"] = pd.Series([len(m) for m in merged], dtype="int64")
+    # unique ids: a repeated id on a different text gets a ~2, ~3 … suffix (never an existing id)
+    ids = [str(x) for x in cols["id"][kept]]
+    taken = set(ids)
+    if len(taken) < len(ids):
+        seen: set[str] = set()
+        n_repeat = 0
+        for i, x in enumerate(ids):
+            if x in seen:
+                n_repeat += 1
+                k = 2
+                while f"{x}~{k}" in taken:
+                    k += 1
+                ids[i] = f"{x}~{k}"
+                taken.add(ids[i])
+            seen.add(ids[i])
+        log.warning("%d verbatim id(s) repeat with different texts; suffixed with ~2, ~3 … to keep them unique",
+                    n_repeat)
+        out["id"] = pd.Series(ids, dtype=object)
+    return out, len(verb) - len(kept)

@@ -25,11 +25,11 @@ MONTHS = {
 _WEEKDAYS = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _TIME = r"(?:[ t,]+(?:a |à )?(\d{1,2})[:h](\d{2})(?::(\d{2}))?(?:\.\d+)?)?"
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + r"\s*(z|[+-]\d{2}:?\d{2})?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + r"\s*(z|[+-]\d{2}(?::?\d{2})?)?$")
 _NUMERIC = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})" + _TIME + r"$")
 _YMD_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + _TIME + r"$")
 _DAY_MONTH = re.compile(
-    rf"^(?:le )?(?:{_WEEKDAYS} )?(\d{{1,2}})(?:er|e)? ({_MONTH_RE})\.? (\d{{4}})" + _TIME + r"$"
+    rf"^(?:le )?(?:{_WEEKDAYS} )?(\d{{1,2}})(?:er|e|st|nd|rd|th)? ({_MONTH_RE})\.? (\d{{4}})" + _TIME + r"$"
 )
 _MONTH_DAY = re.compile(
     rf"^(?:{_WEEKDAYS} )?({_MONTH_RE})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})" + _TIME
@@ -61,7 +61,7 @@ def parse_date(value: Any, dayfirst: bool = True) -> pd.Timestamp | None:
     ``April 8, 2014``), JavaScript date strings (``Thu Dec 12 2019 15:39:27
     GMT-0800 (PST)``), and date/datetime objects. ``dayfirst`` settles ``01/02/2020``.
     """
-    if value is None:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.tz_localize(None) if value.tzinfo else value
@@ -70,6 +70,8 @@ def parse_date(value: Any, dayfirst: bool = True) -> pd.Timestamp | None:
     if isinstance(value, dt.date):
         return pd.Timestamp(value)
     if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return None
+    if isinstance(value, (list, tuple, dict, set, np.ndarray, bytes)):
         return None
     s = _prep(str(value))
     if not s:
@@ -122,19 +124,28 @@ def infer_dayfirst(values: Iterable[Any], default: bool = True) -> bool:
 
 def parse_dates(values: pd.Series, order: str = "auto") -> pd.Series:
     """Vectorised :func:`parse_date` (each distinct value parsed once); unparseable → NaT."""
-    uniques = pd.unique(values.astype(object))
+    values = _hashable(values)
+    uniques = pd.unique(values)
     if order == "auto":
         dayfirst = infer_dayfirst(uniques)
     else:
         dayfirst = order == "dayfirst"
-    lookup = {}
-    for u in uniques:
-        try:
-            lookup[u] = parse_date(u, dayfirst)
-        except TypeError:  # unhashable or odd objects
-            lookup[u] = None
-    out = values.astype(object).map(lambda v: lookup.get(v))
+    lookup = {u: parse_date(u, dayfirst) for u in uniques}
+    out = pd.Series([lookup.get(v) for v in values], index=values.index, dtype=object)
     return pd.to_datetime(out, errors="coerce")
+
+
+def _hashable(values: pd.Series) -> pd.Series:
+    """``values`` as objects, with unhashable ones (JSON lists and objects) replaced by None."""
+    values = values.astype(object)
+
+    def ok(v: Any) -> Any:
+        try:
+            hash(v)
+            return v
+        except TypeError:
+            return None
+    return values.map(ok)
 
 
 _SCORE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:(?:/|sur|out of)\s*(\d+))?\s*(?:[a-zé]*\s*)?$")
@@ -145,7 +156,8 @@ def parse_score(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return None if isinstance(value, float) and math.isnan(value) else float(value)
+        value = float(value)
+        return value if math.isfinite(value) else None
     m = _SCORE.match(str(value).strip().lower())
     if not m:
         return None
@@ -153,11 +165,6 @@ def parse_score(value: Any) -> float | None:
 
 
 def parse_scores(values: pd.Series) -> pd.Series:
-    uniques = pd.unique(values.astype(object))
-    lookup = {}
-    for u in uniques:
-        try:
-            lookup[u] = parse_score(u)
-        except TypeError:
-            lookup[u] = None
-    return pd.to_numeric(values.astype(object).map(lambda v: lookup.get(v)), errors="coerce").astype("float64")
+    values = _hashable(values)
+    lookup = {u: parse_score(u) for u in pd.unique(values)}
+    return pd.Series([lookup.get(v) for v in values], index=values.index, dtype="float64")

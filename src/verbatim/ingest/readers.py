@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import logging
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputFileError, SheetNotFound
+from ..errors import InputFileError, SheetNotFound, show
 
 log = logging.getLogger("verbatim")
 
@@ -65,11 +66,14 @@ def read_bytes(path: Path) -> bytes:
         raise InputFileError(f"file '{path}' does not exist; check the path")
     if path.is_dir():
         raise InputFileError(f"'{path}' is a folder, not a file; give the path of a file inside it")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as ex:
+        raise InputFileError(f"file '{path}' cannot be read ({ex.strerror or ex}); check its permissions") from None
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as ex:
+        except (OSError, EOFError, zlib.error) as ex:
             raise InputFileError(f"file '{path}' looks gzip-compressed but cannot be decompressed ({ex}); re-export it") from None
     return data
 
@@ -127,11 +131,17 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _unique_header(header: list[str]) -> list[str]:
-    out, seen = [], Counter()
+    """Header names made non-empty and unique: ``a, a, a.1`` → ``a, a.1, a.1.1``."""
+    out: list[str] = []
+    taken: set[str] = set()
     for i, h in enumerate(header):
-        h = (h or "").strip().lstrip("\ufeff") or f"column_{i + 1}"
-        seen[h] += 1
-        out.append(h if seen[h] == 1 else f"{h}.{seen[h] - 1}")
+        h = (h or "").strip().lstrip("\ufeff").strip() or f"column_{i + 1}"
+        name, k = h, 0
+        while name in taken:
+            k += 1
+            name = f"{h}.{k}"
+        taken.add(name)
+        out.append(name)
     return out
 
 
@@ -142,10 +152,14 @@ def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
         raise InputFileError(f"file '{path}' is empty; export it again with a header row and data")
     delim = delimiter or sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
+    header: list[str] = []
     try:
-        header = next(reader)
+        while not any(h.strip() for h in header):  # blank lines before the header are not a header
+            header = next(reader)
     except csv.Error as ex:
         raise InputFileError(f"file '{path}': cannot read the header row ({ex})") from None
+    except StopIteration:
+        raise InputFileError(f"file '{path}' has no header row; export it again with a header row and data") from None
     header = _unique_header(header)
     width = len(header)
     records: list[list[str]] = []
@@ -194,14 +208,16 @@ def read_xlsx(path: Path, sheet: str | int | None = None) -> RawTable:
     elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
         idx = int(sheet)
         if not 0 <= idx < len(names):
-            raise SheetNotFound(f"sheet {idx} does not exist in '{path}'; it has {len(names)} sheet(s): {', '.join(names)} (numbers start at 0)")
+            raise SheetNotFound(f"sheet {idx} does not exist in '{path}'; it has {len(names)} sheet(s): "
+                                f"{', '.join(map(show, names))} (numbers start at 0)")
         ws = wb[names[idx]]
     elif sheet in names:
         ws = wb[sheet]
     else:
         from ..errors import did_you_mean
 
-        raise SheetNotFound(f"sheet '{sheet}' not found in '{path}'{did_you_mean(sheet, names)}; sheets: {', '.join(names)}")
+        raise SheetNotFound(f"sheet '{show(sheet)}' not found in '{path}'{did_you_mean(sheet, names)}; "
+                            f"sheets: {', '.join(map(show, names))}")
     it = ws.iter_rows(values_only=True)
     try:
         header = next(it)
@@ -279,15 +295,18 @@ def read_json(path: Path, records: str | None = None, lines: bool | None = None)
         stripped = text.lstrip()
         lines = not stripped.startswith("[") and "\n" in stripped.strip() and not _is_single_json(stripped)
     if lines:
-        n = 0
-        for line in text.splitlines():
+        # rows are line numbers; split on "\n" only (JSON strings may hold a raw U+2028)
+        for n, line in enumerate(text.split("\n"), start=1):
+            line = line.rstrip("\r")
             if not line.strip():
                 continue
-            n += 1
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as ex:
                 rejects.append({"row": n, "reason": f"invalid JSON line ({ex.msg} at column {ex.colno})", "raw": line[:2000]})
+                continue
+            except (ValueError, RecursionError) as ex:  # e.g. a 5,000-digit number, 10,000 nested lists
+                rejects.append({"row": n, "reason": f"unreadable JSON line ({type(ex).__name__})", "raw": line[:2000]})
                 continue
             objs.append((n, obj))
     else:
@@ -297,23 +316,37 @@ def read_json(path: Path, records: str | None = None, lines: bool | None = None)
             raise InputFileError(
                 f"file '{path}' is not valid JSON: {ex.msg} at line {ex.lineno}, column {ex.colno}"
             ) from None
+        except (ValueError, RecursionError) as ex:
+            raise InputFileError(f"file '{path}' is not readable JSON ({type(ex).__name__}: "
+                                 f"{str(ex).splitlines()[0][:200] if str(ex) else 'too deeply nested'})") from None
         objs = list(enumerate(_records_at(data, records, path), start=1))
     flat, rows = [], []
     for n, obj in objs:
         if not isinstance(obj, dict):
-            rejects.append({"row": n, "reason": f"record is a JSON {type(obj).__name__}, not an object", "raw": json.dumps(obj, ensure_ascii=False)[:2000]})
+            rejects.append({"row": n, "reason": f"record is a JSON {type(obj).__name__}, not an object", "raw": _dump(obj)})
             continue
-        flat.append(_flatten(obj))
+        try:
+            flat.append(_flatten(obj))
+        except RecursionError:
+            rejects.append({"row": n, "reason": "record is nested too deeply", "raw": ""})
+            continue
         rows.append(n)
     frame = pd.DataFrame(flat, dtype=object) if flat else pd.DataFrame(dtype=object)
     return RawTable(path, frame, rows, rejects, "jsonl" if lines else "json", enc)
+
+
+def _dump(obj: Any) -> str:
+    try:
+        return json.dumps(obj, ensure_ascii=False)[:2000]
+    except (ValueError, RecursionError):
+        return ""
 
 
 def _is_single_json(text: str) -> bool:
     try:
         json.loads(text)
         return True
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return False
 
 
@@ -322,6 +355,8 @@ def read_any(path: str | Path, fmt: str = "auto", *, sheet: str | int | None = N
              delimiter: str | None = None) -> RawTable:
     """Read one file of any supported format."""
     path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"file '{path}' does not exist; check the path")
     if fmt == "auto":
         fmt = detect_format(path)
     if fmt == "csv":

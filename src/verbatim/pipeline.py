@@ -1,0 +1,167 @@
+"""The fitted pipeline: segment → embed → topics per source, saved as one artefact folder.
+
+>>> pipe = Pipeline(load_config("verbatim.toml")).fit(["clients.parquet", "postiers.parquet"])
+>>> pipe.topics_                      # one table, every source
+>>> pipe.bertopic("customer").visualize_barchart()
+>>> pipe.save("models/run1"); Pipeline.load("models/run1")
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .artefact import file_fingerprint, new_manifest, read_manifest, write_manifest
+from .config import Config, from_dict, to_dict
+from .embed import EmbedStats, Embedder, embed_texts, get_embedder
+from .errors import ArtefactError, InputFileError
+from .fileio import atomic_dir
+from .ingest import read_verbatims
+from .paths import cache_dir
+from .segment import segment
+from .topics import SourceTopicModel, fit_topics, load_bertopic, verbatim_topics
+
+log = logging.getLogger("verbatim")
+
+
+def load_inputs(inputs: Sequence[str | Path | pd.DataFrame]) -> tuple[pd.DataFrame, list[dict]]:
+    """Concatenate verbatim tables (Parquet paths from ``verbatim ingest`` or DataFrames)."""
+    frames, prints = [], []
+    for item in inputs:
+        if isinstance(item, pd.DataFrame):
+            df = item
+            prints.append({"path": "(DataFrame)", "rows": len(df)})
+        else:
+            df = read_verbatims(item)
+            prints.append({**file_fingerprint(item), "rows": len(df)})
+        frames.append(df)
+    if not frames:
+        raise InputFileError("no input: give at least one verbatim table (the Parquet output of `verbatim ingest`)")
+    allv = pd.concat(frames, ignore_index=True)
+    empty = allv["text"].isna() | (allv["text"].astype(str).str.strip() == "")
+    if empty.any():
+        raise InputFileError(f"{int(empty.sum())} verbatim(s) have no text; run the files through `verbatim ingest`")
+    if allv["id"].duplicated().any():
+        n = int(allv["id"].duplicated().sum())
+        log.warning("%d verbatim id(s) repeat across inputs; prefixed with their source to keep them apart", n)
+        allv["id"] = allv["source"].astype(str) + ":" + allv["id"].astype(str)
+        if allv["id"].duplicated().any():
+            raise InputFileError("verbatim ids repeat within one source across inputs; ingest the files together "
+                                 "(`verbatim ingest A B -o all.parquet`) so duplicates are merged")
+    return allv, prints
+
+
+class Pipeline:
+    """A verbatim pipeline; estimator rules: ``__init__`` stores, ``fit`` returns self, fitted state ends in ``_``."""
+
+    def __init__(self, config: Config | None = None, embedder: str | Embedder | None = None,
+                 cache: str | Path | None | bool = True):
+        self.config = config
+        self.embedder = embedder
+        self.cache = cache
+
+    # -- fitting -------------------------------------------------------------------------------
+    def _cache_root(self) -> Path | None:
+        cfg = self.config or Config()
+        if self.cache is False or not cfg.embed.cache:
+            return None
+        return cache_dir() if self.cache is True or self.cache is None else Path(self.cache)
+
+    def fit(self, inputs: Sequence[str | Path | pd.DataFrame] | pd.DataFrame) -> "Pipeline":
+        cfg = self.config or Config()
+        if isinstance(inputs, pd.DataFrame):
+            inputs = [inputs]
+        verbatims, prints = load_inputs(inputs)
+        embedder = get_embedder(self.embedder if self.embedder is not None else cfg.embed.embedder)
+        segments = segment(verbatims, cfg.segment)
+        log.info("%d verbatims → %d segments (%s)", len(verbatims), len(segments), cfg.segment.mode)
+        stats = EmbedStats()
+        root = self._cache_root()
+        emb = embed_texts(segments["text"].tolist(), embedder, root, batch_size=cfg.embed.batch_size, stats=stats)
+
+        def embed_fn(texts):
+            return embed_texts(list(texts), embedder, root, batch_size=cfg.embed.batch_size)
+
+        models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn)
+        self.verbatims_ = verbatims
+        self.segments_ = segs
+        self.topics_ = table
+        self.models_ = models
+        self.embeddings_ = emb
+        self.embedder_id_ = embedder.id
+        self.embed_stats_ = stats
+        counts = {}
+        for source, m in models.items():
+            s = segs[segs["source"] == source]
+            counts[source] = {"verbatims": int((verbatims["source"] == source).sum()), "segments": len(s),
+                              "topics": int(len(m.topic_ids_)), "outliers": int((s["topic"] < 0).sum())}
+        self.manifest_ = new_manifest(embedder=embedder.id, embedding_dim=int(emb.shape[1]), seed=cfg.seed,
+                                      config=to_dict(cfg), inputs=prints, counts=counts,
+                                      embedding_stats=stats.__dict__)
+        return self
+
+    def verbatim_topics(self) -> pd.DataFrame:
+        """Each verbatim's topics (the union of its segments' topics)."""
+        self._check()
+        return verbatim_topics(self.segments_)
+
+    def bertopic(self, source: str):
+        """The fitted BERTopic object of ``source`` (loaded from disk on first use after ``load``)."""
+        self._check()
+        if source not in self.models_:
+            raise ArtefactError(f"no topic model for source '{source}'; sources: {', '.join(self.models_)}")
+        m = self.models_[source]
+        if not hasattr(m, "bertopic_"):
+            m.bertopic_ = load_bertopic(self.path_ / "sources" / source / "bertopic")
+        return m.bertopic_
+
+    def _check(self) -> None:
+        if not hasattr(self, "segments_"):
+            raise ArtefactError("this pipeline is not fitted; call fit() or Pipeline.load(path)")
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the artefact folder atomically (a crash leaves the old one, or nothing)."""
+        from safetensors.numpy import save_file
+
+        self._check()
+        path = Path(path)
+        with atomic_dir(path) as tmp:
+            self.verbatims_.to_parquet(tmp / "verbatims.parquet", index=False)
+            self.segments_.to_parquet(tmp / "segments.parquet", index=False)
+            self.topics_.to_parquet(tmp / "topics.parquet", index=False)
+            save_file({"segments": self.embeddings_.astype(np.float16)}, str(tmp / "embeddings.safetensors"))
+            for source, m in self.models_.items():
+                m.save(tmp / "sources" / source)
+            (tmp / "config.json").write_text(json.dumps(self.manifest_["config"], indent=2, ensure_ascii=False),
+                                             encoding="utf-8")
+            write_manifest(tmp, self.manifest_)
+        self.path_ = path
+        log.info("saved pipeline to %s", path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, embedder_id: str | None = None) -> "Pipeline":
+        """Load a saved pipeline (BERTopic objects load lazily through :meth:`bertopic`)."""
+        from safetensors.numpy import load_file
+
+        path = Path(path)
+        manifest = read_manifest(path, embedder_id)
+        try:
+            cfg = from_dict(manifest["config"])
+            self = cls(cfg, embedder=manifest["embedder"])
+            self.verbatims_ = pd.read_parquet(path / "verbatims.parquet")
+            self.segments_ = pd.read_parquet(path / "segments.parquet")
+            self.topics_ = pd.read_parquet(path / "topics.parquet")
+            self.embeddings_ = load_file(str(path / "embeddings.safetensors"))["segments"].astype(np.float32)
+        except (OSError, KeyError, ValueError) as ex:
+            raise ArtefactError(f"'{path}' is incomplete or damaged ({type(ex).__name__}: {ex}); refit it") from None
+        self.models_ = {s: SourceTopicModel.load(path / "sources" / s) for s in manifest["counts"]}
+        self.embedder_id_ = manifest["embedder"]
+        self.manifest_ = manifest
+        self.path_ = path
+        return self

@@ -1,0 +1,67 @@
+"""Topics per source: one :class:`SourceTopicModel` (a BERTopic inside) per source.
+
+>>> models, segments, table = fit_topics(segments, embeddings, TopicsConfig(), seed=42)
+>>> models["customer"].bertopic_.visualize_barchart()
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..config import TopicsConfig
+from .model import OUTLIER, SourceTopicModel, load_bertopic
+
+log = logging.getLogger("verbatim")
+
+__all__ = ["fit_topics", "SourceTopicModel", "verbatim_topics", "OUTLIER", "load_bertopic"]
+
+
+def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig | None = None,
+               seed: int = 42, embed_fn: Callable[[Sequence[str]], np.ndarray] | None = None,
+               ) -> tuple[dict[str, SourceTopicModel], pd.DataFrame, pd.DataFrame]:
+    """Fit one topic model per source.
+
+    Returns the models, ``segments`` with ``topic``, ``topic_label`` and
+    ``topic_similarity`` columns, and the topic table of every source.
+    ``embed_fn`` embeds the taxonomy examples when ``cfg.taxonomy`` is set.
+    """
+    cfg = cfg or TopicsConfig()
+    if len(segments) != len(embeddings):
+        raise ValueError(f"{len(segments)} segments but {len(embeddings)} embeddings")
+    guide, names = None, []
+    if cfg.taxonomy:
+        if embed_fn is None:
+            raise ValueError("a taxonomy needs embed_fn to embed its examples")
+        names = [t.name for t in cfg.taxonomy]
+        guide = np.stack([np.asarray(embed_fn(list(t.examples)), np.float32).mean(0) for t in cfg.taxonomy])
+    models: dict[str, SourceTopicModel] = {}
+    seg = segments.copy()
+    seg["topic"] = OUTLIER
+    seg["topic_similarity"] = np.float32(0)
+    tables = []
+    for source in sorted(seg["source"].unique()):
+        mask = (seg["source"] == source).to_numpy()
+        m = SourceTopicModel(cfg, seed=seed, source=source, guide_embeddings=guide, guide_names=names)
+        m.fit(seg.loc[mask, "text"].tolist(), embeddings[mask])
+        models[source] = m
+        seg.loc[mask, "topic"] = m.labels_
+        seg.loc[mask, "topic_similarity"] = m.similarity_
+        tables.append(m.topics_)
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    labels = {(r.source, r.topic): r.label for r in table.itertuples()}
+    seg["topic"] = seg["topic"].astype("int64")
+    seg["topic_label"] = [labels.get((s, t), "(outlier)") for s, t in zip(seg["source"], seg["topic"])]
+    return models, seg, table
+
+
+def verbatim_topics(segments: pd.DataFrame) -> pd.DataFrame:
+    """A verbatim's topics: the union of its segments' topics (outliers left out)."""
+    s = segments[segments["topic"] != OUTLIER]
+    out = s.groupby("id")["topic"].agg(lambda t: sorted(set(int(x) for x in t))).rename("topics")
+    ids = segments.drop_duplicates("id").set_index("id")[["source"]]
+    res = ids.join(out)
+    res["topics"] = res["topics"].map(lambda v: v if isinstance(v, list) else [])
+    return res.reset_index()

@@ -1,0 +1,193 @@
+"""One source's topic model: our clusterer inside a real BERTopic, plus a light scorer.
+
+``SourceTopicModel`` follows the estimator rules. After ``fit``:
+
+- ``bertopic_`` is the fitted BERTopic object (its visualisations work:
+  ``visualize_barchart``, ``visualize_topics``, ``get_topic_info``…);
+- ``centroids_`` (topics × dim), ``threshold_`` and ``topic_ids_`` are all
+  that ``transform`` needs: nearest centroid, no BERTopic, no UMAP, so
+  scoring new comments starts in well under a second and reproduces ``fit``;
+- ``topics_`` is the topic table (id, label, size, share, top words,
+  representative segments), ``labels_`` the topic of each fitted segment.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..config import TopicsConfig
+from ..errors import ArtefactError
+from ..textfr import TopicAnalyzer, top_terms_label
+from .cluster import TopicClusterer, predict_nearest
+
+log = logging.getLogger("verbatim")
+
+OUTLIER = -1
+
+
+@contextlib.contextmanager
+def _quiet_bertopic():
+    """Import/use BERTopic without letting it silence warnings process-wide or log noise."""
+    saved = warnings.filters[:]
+    blog = logging.getLogger("BERTopic")
+    level = blog.level
+    blog.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        warnings.filters[:] = saved
+        blog.setLevel(level)
+
+
+def _bertopic():
+    with _quiet_bertopic():
+        from bertopic import BERTopic
+
+    return BERTopic
+
+
+class SourceTopicModel:
+    """Topics of one source's segments (see module doc)."""
+
+    def __init__(self, config: TopicsConfig | None = None, seed: int = 42, source: str = "",
+                 guide_embeddings: np.ndarray | None = None, guide_names: Sequence[str] = ()):
+        self.config = config
+        self.seed = seed
+        self.source = source
+        self.guide_embeddings = guide_embeddings
+        self.guide_names = guide_names
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], embeddings: np.ndarray) -> "SourceTopicModel":
+        cfg = self.config or TopicsConfig()
+        texts = list(texts)
+        if len(texts) != len(embeddings):
+            raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
+        if len(texts) < 2:
+            raise ArtefactError(f"source '{self.source}' has {len(texts)} segment(s); topics need at least 2")
+        from bertopic.dimensionality import BaseDimensionalityReduction
+        from bertopic.vectorizers import ClassTfidfTransformer
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        BERTopic = _bertopic()
+        k = cfg.topic_count(len(texts))
+        clusterer = TopicClusterer(n_topics=k, outlier_quantile=cfg.outlier_quantile,
+                                   guide=self.guide_embeddings, guide_weight=cfg.guide_weight)
+        analyzer = TopicAnalyzer(ngram_max=cfg.ngram_max)
+        min_df = 2 if len(texts) >= 200 else 1
+        vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df)
+        with _quiet_bertopic():
+            tm = BERTopic(
+                umap_model=BaseDimensionalityReduction(),
+                hdbscan_model=clusterer,
+                vectorizer_model=vectorizer,
+                ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                top_n_words=cfg.top_n_words,
+                calculate_probabilities=False,
+                language="multilingual",  # "english" would strip every accented letter from topic words
+                verbose=False,
+            )
+            assigned = np.asarray(tm.fit_transform(texts, embeddings=np.asarray(embeddings, np.float32))[0])
+        # BERTopic renumbers clusters by size: carry our centroids over to its numbering
+        orig = clusterer.labels_
+        mapping = {}
+        for o, t in zip(orig, assigned):
+            if o >= 0:
+                mapping.setdefault(int(o), int(t))
+        ids = sorted(mapping.values())
+        inv = {t: o for o, t in mapping.items()}
+        self.bertopic_ = tm
+        self.topic_ids_ = np.asarray(ids, dtype=np.int64)
+        self.centroids_ = clusterer.cluster_centers_[[inv[t] for t in ids]].astype(np.float32)
+        self.threshold_ = float(clusterer.threshold_)
+        self.labels_ = assigned.astype(np.int64)
+        self.similarity_ = clusterer.similarity_.astype(np.float32)
+        guide_map = {}
+        for g, o in enumerate(clusterer.guide_topics_):
+            if int(o) in mapping and g < len(self.guide_names):
+                guide_map[mapping[int(o)]] = self.guide_names[g]
+        self.guided_labels_ = guide_map
+        self.topics_ = self._topic_table(texts, cfg)
+        n_out = int((self.labels_ == OUTLIER).sum())
+        log.info("%s: %d segments → %d topics, %d outliers (%.1f%%)", self.source or "topics", len(texts),
+                 len(ids), n_out, 100 * n_out / len(texts))
+        return self
+
+    def _topic_table(self, texts: list[str], cfg: TopicsConfig) -> pd.DataFrame:
+        rows = []
+        n = len(texts)
+        sims = self.similarity_
+        for tid in self.topic_ids_:
+            words = [w for w, _ in (self.bertopic_.get_topic(int(tid)) or [])][: cfg.top_n_words]
+            members = np.flatnonzero(self.labels_ == tid)
+            top = members[np.argsort(-sims[members], kind="stable")][: cfg.n_representative]
+            label = top_terms_label(words) or f"topic {tid}"
+            guided = self.guided_labels_.get(int(tid))
+            rows.append({
+                "source": self.source,
+                "topic": int(tid),
+                "label": f"{guided} ({label})" if guided else label,
+                "taxonomy": guided,
+                "size": int(len(members)),
+                "share": round(len(members) / n, 4),
+                "top_words": words,
+                "representative": [texts[i] for i in top],
+            })
+        return pd.DataFrame(rows)
+
+    # -- using -------------------------------------------------------------------------------
+    def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Topic ids (−1 for outliers) and similarity to the topic, for new segment embeddings."""
+        if not hasattr(self, "centroids_"):
+            raise ArtefactError("this topic model is not fitted; call fit() or load a saved pipeline")
+        idx, sims = predict_nearest(embeddings, self.centroids_, self.threshold_)
+        return np.where(idx >= 0, self.topic_ids_[np.clip(idx, 0, None)], OUTLIER), sims
+
+    # -- persistence (safetensors + JSON; no pickles) ---------------------------------------
+    def save(self, folder: str | Path) -> None:
+        from safetensors.numpy import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file({"centroids": np.ascontiguousarray(self.centroids_),
+                   "topic_ids": np.ascontiguousarray(self.topic_ids_)}, str(folder / "centroids.safetensors"))
+        meta = {"source": self.source, "seed": self.seed, "threshold": self.threshold_,
+                "guided_labels": {str(k): v for k, v in self.guided_labels_.items()}}
+        (folder / "topic_model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        with _quiet_bertopic():
+            self.bertopic_.save(folder / "bertopic", serialization="safetensors", save_ctfidf=True,
+                                save_embedding_model=False)
+
+    @classmethod
+    def load(cls, folder: str | Path, with_bertopic: bool = False) -> "SourceTopicModel":
+        """Load the scorer (fast); ``with_bertopic=True`` also loads the BERTopic object."""
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "topic_model.json").read_text(encoding="utf-8"))
+            tensors = load_file(str(folder / "centroids.safetensors"))
+        except (OSError, ValueError) as ex:
+            raise ArtefactError(f"topic model in '{folder}' is missing or damaged ({ex}); refit with `verbatim fit`") from None
+        self = cls(seed=meta["seed"], source=meta["source"])
+        self.centroids_ = tensors["centroids"]
+        self.topic_ids_ = tensors["topic_ids"]
+        self.threshold_ = float(meta["threshold"])
+        self.guided_labels_ = {int(k): v for k, v in meta.get("guided_labels", {}).items()}
+        if with_bertopic:
+            self.bertopic_ = load_bertopic(folder / "bertopic")
+        return self
+
+
+def load_bertopic(folder: str | Path):
+    """The saved BERTopic object (no embedding model attached: vectors come from verbatim's embedder)."""
+    BERTopic = _bertopic()
+    with _quiet_bertopic():
+        return BERTopic.load(str(folder))
