@@ -550,3 +550,24 @@ def test_rejects_csv_round_trips_odd_line_breaks(tmp_path):
     back = pd.read_csv(p, dtype=str, keep_default_na=False)
     assert len(back) == len(values)
     assert back["raw"].tolist() == values[:5] + ["'=1+1", "'-2", "'@x", "ok"]
+
+
+def test_delimiter_detected_despite_a_lone_carriage_return(tmp_path):
+    p = tmp_path / "avis.csv"
+    p.write_bytes("agence;avis\nParis;ligne\rcassée\nLyon;bien\n".encode("utf-8"))
+    r = run(p, unit="agence")
+    assert r.files[0].delimiter == ";"
+    assert r.total.read == r.total.kept + r.total.duplicates + r.total.rejected
+    assert "bien" in r.verbatims["text"].tolist()
+
+
+def test_column_types_are_stable(tmp_path):
+    p = tmp_path / "avis.csv"
+    p.write_text("avis,date,note\nun,06/09/2021,4\n", encoding="utf-8")
+    full = run(p, date="date", score="note").verbatims
+    empty = ingest([]).verbatims
+    for v in (full, empty):
+        assert str(v["date"].dtype) == "datetime64[ns]"
+        assert v["score"].dtype == "float64"
+        assert v["row"].dtype == "int64" and v["duplicates"].dtype == "int64"
+        assert v["text"].dtype == object and v["id"].dtype == object

@@ -95,6 +95,7 @@ def test_parse_date_objects(value, expected):
 @pytest.mark.parametrize(
     "raw",
     ["", "   ", "not a date", "32/01/2020", "2020-02-30", "13/13/2020", "8 avrol 2014", "hier",
+     "0001-01-01", "9999-12-31", "06/09/021", dt.datetime(1, 1, 1), dt.date(9999, 1, 1),
      "0/0/0", "99999", None, float("nan"), np.nan, pd.NaT, pd.NA, [1, 2], {"a": 1}],
 )
 def test_unparseable_dates_are_none(raw):

@@ -203,6 +203,37 @@ def _fit_config(config_path, seed=None, embedder=None, n_topics=None, segment_mo
 
 
 @main.command()
+@click.argument("model_dir", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for drivers.csv and drivers.md (default: MODEL_DIR).")
+@click.option("--on", type=click.Choice(["irritant", "mention"]), default="irritant", show_default=True,
+              help="A response carries a topic when one of its segments is an irritant of it, or just mentions it.")
+@click.option("--top", type=int, default=10, show_default=True, help="Topics printed per source (all are written).")
+@verbose_option
+def drivers(model_dir, out_dir, on, top, verbose):
+    """Rank each source's topics by what they cost its mean score (and NPS on 0-10 scales).
+
+    \b
+    Example:
+      verbatim drivers models/run1 -o reports/run1
+    """
+    from .drivers import driver_table, render_drivers_markdown
+    from .fileio import write_csv, write_text
+    from .pipeline import Pipeline
+
+    _setup_logging(verbose)
+    pipe = Pipeline.load(model_dir)
+    if on == "irritant" and "irritant" not in pipe.segments_:
+        raise ConfigError(f"'{model_dir}' has no polarity (fitted by an older verbatim); refit it or use --on mention")
+    table = driver_table(pipe.segments_, on=on)
+    out = Path(out_dir) if out_dir else Path(model_dir)
+    csv_path = write_csv(table, out / "drivers.csv")
+    md_path = write_text(render_drivers_markdown(table), out / "drivers.md")
+    click.echo(render_drivers_markdown(table, n=top))
+    click.echo(f"wrote {csv_path} and {md_path}")
+
+
+@main.command()
 @click.option("--sample-dir", type=click.Path(file_okay=False), help="Folder of the sample (default: data/raw/sample).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: data/processed/sample).")
 @verbose_option

@@ -265,6 +265,44 @@ class TopicsConfig:
         return int(max(1, min(n_segments, max(self.min_topics, min(self.max_topics, k)))))
 
 
+PolarityMethod = Literal["auto", "classifier", "lexicon"]
+Calibration = Literal["sigmoid", "isotonic"]
+Period = Literal["D", "W", "M", "Q", "Y"]
+
+
+@dataclass(frozen=True)
+class PolarityConfig:
+    """Irritant probability per segment, irritant rates and spike alerts (see :mod:`verbatim.polarity`)."""
+
+    method: PolarityMethod = "auto"  # auto: classifier where labels allow, else the lexicon
+    calibration: Calibration = "sigmoid"
+    cv_folds: int = 5
+    C: float = 10.0  # inverse regularisation of the logistic regression
+    min_labels: int = 20  # labelled segments needed in each class to train a classifier
+    tag_weight: float = 0.8  # weight of a pros/cons tag against the classifier for a tagged segment
+    threshold: float = 0.5  # irritant_p at or above it → irritant
+    period: Period = "M"
+    spike_alpha: float = 0.01
+    spike_min_count: int = 5
+    spike_history: int = 6
+
+    def __post_init__(self) -> None:
+        _check_literal("polarity", "method", self.method, PolarityMethod)
+        _check_literal("polarity", "calibration", self.calibration, Calibration)
+        _check_literal("polarity", "period", self.period, Period)
+        for name in ("cv_folds", "min_labels", "spike_min_count", "spike_history"):
+            _check_positive("polarity", name, getattr(self, name))
+        if self.cv_folds < 2:
+            raise ConfigError(f"polarity.cv_folds must be at least 2; got {self.cv_folds!r}")
+        if not self.C > 0:
+            raise ConfigError(f"polarity.C must be a positive number; got {self.C!r}")
+        for name in ("tag_weight", "threshold"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"polarity.{name} must be between 0 and 1; got {getattr(self, name)!r}")
+        if not 0 < self.spike_alpha < 1:
+            raise ConfigError(f"polarity.spike_alpha must be between 0 and 1; got {self.spike_alpha!r}")
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration. Sections are added stage by stage."""
@@ -274,6 +312,7 @@ class Config:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     topics: TopicsConfig = field(default_factory=TopicsConfig)
+    polarity: PolarityConfig = field(default_factory=PolarityConfig)
 
     def with_overrides(self, **sections: Mapping[str, Any]) -> "Config":
         """A copy with some values replaced, e.g. ``cfg.with_overrides(ingest={"date_required": True})``."""
@@ -328,7 +367,7 @@ def _section(cls: type, name: str, d: Any) -> Any:
 
 #: section name → dataclass; later stages register theirs here.
 SECTIONS: dict[str, type] = {"ingest": IngestConfig, "segment": SegmentConfig, "embed": EmbedConfig,
-                             "topics": TopicsConfig}
+                             "topics": TopicsConfig, "polarity": PolarityConfig}
 
 
 def from_dict(d: Mapping[str, Any]) -> Config:

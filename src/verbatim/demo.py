@@ -41,5 +41,13 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
     pipe.save(model_dir)
     echo(render_top_topics(pipe.topics_, pipe.segments_))
     echo(f"saved the pipeline to {model_dir}")
+
+    from .drivers import driver_table, render_drivers_markdown, top_irritants
+
+    echo("\n== top 5 irritants per side, ranked by score impact ==")
+    echo("polarity: " + ", ".join(f"{s} {r['method']} (AUC {r['cv_auc']:.3f})" if r.get("cv_auc") is not None
+                                  else f"{s} {r['method']}" for s, r in pipe.polarity_.report_.items()))
+    drivers = driver_table(pipe.segments_)
+    echo(render_drivers_markdown(top_irritants(drivers, 5)))
     return {"ingest": result, "verbatims_path": out, "rejects_path": rej, "summary": tables, "config": cfg,
-            "pipeline": pipe, "model_dir": model_dir}
+            "pipeline": pipe, "model_dir": model_dir, "drivers": drivers}

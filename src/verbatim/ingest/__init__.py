@@ -115,6 +115,7 @@ def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
     for c in first + rest:
         values = df[c].to_numpy(dtype=object)
         if c == "date":
+            # one resolution whatever the input (years are bounded to 1900-2200 by parse_date)
             out[c] = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").astype("datetime64[ns]")
         elif c == "score":
             out[c] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64")

@@ -52,10 +52,21 @@ def _as_text(v: Any) -> str:
         parts = (_as_text(x) for x in v)
         return "\n".join(p for p in parts if p)
     if isinstance(v, dict):
-        return json.dumps(v, ensure_ascii=False, default=str)
+        return json.dumps(v, ensure_ascii=False, default=_jsonable)
     if isinstance(v, (bytes, bytearray)):
         return bytes(v).decode("utf-8", errors="replace")
     return str(v)
+
+
+def _jsonable(o: Any) -> Any:
+    """``json.dumps`` fallback for values inside Parquet structs (NumPy arrays and scalars, bytes…)."""
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, (bytes, bytearray)):
+        return bytes(o).decode("utf-8", errors="replace")
+    return str(o)
 
 
 def _text_values(values: pd.Series) -> pd.Series:

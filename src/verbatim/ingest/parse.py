@@ -39,8 +39,6 @@ _MONTH_YEAR = re.compile(rf"^({_MONTH_RE})\.? (\d{{4}})$")
 
 
 def _mk(y: int, m: int, d: int, hh: Any = None, mm: Any = None, ss: Any = None) -> pd.Timestamp | None:
-    if y < 100:
-        y += 2000 if y < 70 else 1900
     try:
         return pd.Timestamp(dt.datetime(y, m, d, int(hh or 0), int(mm or 0), int(ss or 0)))
     except (ValueError, OverflowError):
@@ -53,7 +51,20 @@ def _prep(s: str) -> str:
     return re.sub(r"^(?:publie |posted |date ?: ?|le )", "", s).strip()
 
 
+#: dates outside these years are placeholders or typos ("9999-12-31", "0001-01-01"), not comment dates
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
 def parse_date(value: Any, dayfirst: bool = True) -> pd.Timestamp | None:
+    """One value → a naive Timestamp (wall-clock time as written) or None (see :func:`_parse_date`);
+    years outside 1900–2200 count as unparseable."""
+    ts = _parse_date(value, dayfirst)
+    if ts is None or pd.isna(ts) or not MIN_YEAR <= ts.year <= MAX_YEAR:
+        return None
+    return ts
+
+
+def _parse_date(value: Any, dayfirst: bool = True) -> pd.Timestamp | None:
     """One value → a naive Timestamp (wall-clock time as written) or None.
 
     Accepts ISO (``2021-09-06``, with time/zone), ``06/09/2021``, ``06-09-2021``,
@@ -66,7 +77,10 @@ def parse_date(value: Any, dayfirst: bool = True) -> pd.Timestamp | None:
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.tz_localize(None) if value.tzinfo else value
     if isinstance(value, dt.datetime):
-        return pd.Timestamp(value.replace(tzinfo=None))
+        try:
+            return pd.Timestamp(value.replace(tzinfo=None))
+        except (ValueError, OverflowError):
+            return None
     if isinstance(value, dt.date):
         return pd.Timestamp(value)
     if isinstance(value, (float, np.floating)) and math.isnan(value):
@@ -87,7 +101,10 @@ def parse_date(value: Any, dayfirst: bool = True) -> pd.Timestamp | None:
         day, month = (a, b) if dayfirst else (b, a)
         if month > 12 and day <= 12:
             day, month = month, day
-        return _mk(int(y), month, day, hh, mi, ss)
+        year = int(y)
+        if len(y) <= 2:  # 06.09.21 → 2021, 31/12/99 → 1999
+            year += 2000 if year < 70 else 1900
+        return _mk(year, month, day, hh, mi, ss)
     if m := _YMD_SLASH.match(s):
         y, mo, d, hh, mi, ss = m.groups()
         return _mk(int(y), int(mo), int(d), hh, mi, ss)

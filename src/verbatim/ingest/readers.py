@@ -115,11 +115,7 @@ def sniff_delimiter(text: str) -> str:
         head = "\n".join(lines[:-1])  # drop a probably cut last line
     best, best_score = ",", (-1.0, 0)
     for d in DELIMITERS:
-        try:
-            rows = list(csv.reader(io.StringIO(head), delimiter=d))[:200]
-        except csv.Error:
-            continue
-        rows = [r for r in rows if r]
+        rows = _sample_rows(head, d)
         if not rows or len(rows[0]) < 2:
             continue
         counts = Counter(len(r) for r in rows)
@@ -128,6 +124,23 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = d, score
     return best
+
+
+def _sample_rows(head: str, delimiter: str, limit: int = 200) -> list[list[str]]:
+    """Up to ``limit`` non-empty records of ``head``, skipping any the csv module refuses
+    (one bad record must not hide the delimiter of the others)."""
+    reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter, strict=False)
+    rows: list[list[str]] = []
+    while len(rows) < limit:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            continue
+        if rec:
+            rows.append(rec)
+    return rows
 
 
 def _unique_header(header: list[str]) -> list[str]:

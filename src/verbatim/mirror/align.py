@@ -1,0 +1,151 @@
+"""Topic alignment between two sources in the shared embedding space.
+
+Two views of how close a topic of source A (customers) is to a topic of source
+B (employees):
+
+- **centroid view** (used for matching): cosine of the topic centroids after
+  removing the mean vector of both sources' segments (sentence embeddings are
+  anisotropic: raw cosines all sit near 0.8–0.9; centring spreads them out and
+  makes 0 mean "no closer than two average segments");
+- **word view** (reported beside it): cosine of rank-weighted bags of the
+  topics' top words (accents and case folded, bigrams split), so a reader can
+  check that a match is not a quirk of the vectors. It is near 0 across
+  languages, which is why it is not used for matching.
+
+One-to-one matching is the Hungarian assignment on the centroid similarity
+(Greene et al. 2014); other pairs above ``secondary_threshold`` are kept as
+secondary links; topics whose match is not significant (see :mod:`.stats`) are
+one-sided.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linear_sum_assignment
+
+from ..textnorm import strip_accents
+
+
+def group_sums(x: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row sums of ``x`` and counts for labels ``0..k-1`` (labels < 0 are ignored)."""
+    keep = labels >= 0
+    idx = np.flatnonzero(keep)
+    onehot = sp.csr_matrix((np.ones(len(idx), np.float64), (labels[keep], idx)), shape=(k, len(labels)))
+    return np.asarray(onehot @ x, dtype=np.float64), np.asarray(onehot.sum(1)).ravel()
+
+
+def centroids(x: np.ndarray, labels: np.ndarray, k: int, center: np.ndarray | None = None) -> np.ndarray:
+    """Unit-length centroids of the ``k`` groups after subtracting ``center`` (rows of empty groups are 0)."""
+    sums, n = group_sums(x, labels, k)
+    c = sums / np.maximum(n, 1)[:, None]
+    if center is not None:
+        c = c - center[None, :]
+    norm = np.linalg.norm(c, axis=1, keepdims=True)
+    norm[norm == 0] = 1.0
+    return c / norm
+
+
+def cosine_matrix(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    return np.clip(ca @ cb.T, -1.0, 1.0)
+
+
+def _word_bag(words) -> dict[str, float]:
+    bag: dict[str, float] = {}
+    for rank, w in enumerate(list(words if words is not None else [])):
+        weight = 1.0 / (rank + 1)
+        for tok in strip_accents(str(w)).casefold().split():
+            bag[tok] = bag.get(tok, 0.0) + weight
+    return bag
+
+
+def word_similarity(words_a: list, words_b: list) -> np.ndarray:
+    """Cosine of rank-weighted bags of top words, for every topic of A against every topic of B."""
+    bags_a, bags_b = [_word_bag(w) for w in words_a], [_word_bag(w) for w in words_b]
+    vocab = sorted({t for b in bags_a + bags_b for t in b})
+    pos = {t: i for i, t in enumerate(vocab)}
+
+    def mat(bags):
+        m = np.zeros((len(bags), max(len(vocab), 1)))
+        for i, b in enumerate(bags):
+            for t, v in b.items():
+                m[i, pos[t]] = v
+        n = np.linalg.norm(m, axis=1, keepdims=True)
+        n[n == 0] = 1.0
+        return m / n
+
+    return mat(bags_a) @ mat(bags_b).T
+
+
+def hungarian(sim: np.ndarray) -> list[tuple[int, int]]:
+    """One-to-one matching maximising total similarity (rectangular matrices allowed)."""
+    if sim.size == 0:
+        return []
+    rows, cols = linear_sum_assignment(-sim)
+    return sorted(zip(rows.tolist(), cols.tolist()))
+
+
+@dataclass
+class SourceTopics:
+    """The segments of one source that sit in a topic, as arrays the statistics can resample."""
+
+    source: str
+    topic_ids: np.ndarray       # topic id of each row/column of the similarity matrix
+    labels: np.ndarray          # per segment: index into topic_ids (segments in no topic are dropped)
+    embeddings: np.ndarray      # per segment
+    groups: np.ndarray          # per segment: verbatim (record) code, for cluster resampling
+    rows: np.ndarray            # per segment: row position in the pipeline's segments_
+
+    @property
+    def k(self) -> int:
+        return len(self.topic_ids)
+
+
+def source_topics(segments: pd.DataFrame, embeddings: np.ndarray, source: str) -> SourceTopics:
+    mask = (segments["source"].to_numpy() == source) & (segments["topic"].to_numpy() >= 0)
+    rows = np.flatnonzero(mask)
+    topics = segments["topic"].to_numpy()[rows]
+    ids = np.unique(topics)
+    labels = np.searchsorted(ids, topics)
+    rec = segments["record_id"] if "record_id" in segments else segments["id"]
+    groups = pd.factorize(rec.to_numpy()[rows])[0]
+    return SourceTopics(source, ids, labels, np.asarray(embeddings[rows], np.float32), groups, rows)
+
+
+@dataclass
+class Alignment:
+    """Similarity of every topic of A to every topic of B, and the matching."""
+
+    a: SourceTopics
+    b: SourceTopics
+    center: np.ndarray
+    similarity: pd.DataFrame        # centroid view, index = A topic ids, columns = B topic ids
+    word_similarity: pd.DataFrame   # word view, same shape
+    matches: list[tuple[int, int]]  # Hungarian pairs, as (row, column) positions
+    links: pd.DataFrame             # secondary links above the threshold
+
+
+def align(segments: pd.DataFrame, embeddings: np.ndarray, topics: pd.DataFrame,
+          pair: tuple[str, str] = ("customer", "employee"), secondary_threshold: float = 0.5) -> Alignment:
+    """Similarity matrices, Hungarian matches and secondary links between the topics of ``pair``."""
+    a = source_topics(segments, embeddings, pair[0])
+    b = source_topics(segments, embeddings, pair[1])
+    center = np.concatenate([a.embeddings, b.embeddings]).mean(0).astype(np.float64)
+    sim = cosine_matrix(centroids(a.embeddings, a.labels, a.k, center), centroids(b.embeddings, b.labels, b.k, center))
+    words = {}
+    for src, st in ((pair[0], a), (pair[1], b)):
+        t = topics[topics["source"] == src].set_index("topic")
+        words[src] = [t["top_words"].get(int(tid), []) if "top_words" in t else [] for tid in st.topic_ids]
+    wsim = word_similarity(words[pair[0]], words[pair[1]])
+    matches = hungarian(sim)
+    primary = set(matches)
+    links = [{"topic_a": int(a.topic_ids[i]), "topic_b": int(b.topic_ids[j]), "similarity": float(sim[i, j]),
+              "word_similarity": float(wsim[i, j])}
+             for i in range(a.k) for j in range(b.k) if (i, j) not in primary and sim[i, j] >= secondary_threshold]
+    links_df = pd.DataFrame(links, columns=["topic_a", "topic_b", "similarity", "word_similarity"])
+    return Alignment(a, b, center,
+                     pd.DataFrame(sim, index=a.topic_ids, columns=b.topic_ids),
+                     pd.DataFrame(wsim, index=a.topic_ids, columns=b.topic_ids),
+                     matches, links_df.sort_values("similarity", ascending=False, ignore_index=True))

