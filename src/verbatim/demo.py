@@ -49,5 +49,18 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
                                   else f"{s} {r['method']}" for s, r in pipe.polarity_.report_.items()))
     drivers = driver_table(pipe.segments_)
     echo(render_drivers_markdown(top_irritants(drivers, 5)))
+
+    from .mirror import MIRRORED_VERDICTS, render_pairs_text, run_mirror
+    from .paths import project_dir
+
+    echo("\n== mirror: customer ↔ employee topics, unit linkage, lead/lag ==")
+    report_dir = Path(out_dir) / "report" if out_dir else project_dir() / "reports" / "sample"
+    mir = run_mirror(model_dir, report_dir, pipeline=pipe)
+    found = mir["pairs"][mir["pairs"]["verdict"].isin(MIRRORED_VERDICTS)]
+    echo(f"{len(mir['pairs'])} pairs examined, {len(found)} mirrored:")
+    echo(render_pairs_text(found))
+    idx = mir["mirror"].index_
+    echo(f"symmetry index: {idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}] of customer irritant volume")
+    echo(f"wrote {mir['csv']} and {mir['html']}")
     return {"ingest": result, "verbatims_path": out, "rejects_path": rej, "summary": tables, "config": cfg,
-            "pipeline": pipe, "model_dir": model_dir, "drivers": drivers}
+            "pipeline": pipe, "model_dir": model_dir, "drivers": drivers, "mirror": mir}

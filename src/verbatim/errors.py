@@ -47,6 +47,10 @@ class ArtefactError(VerbatimError):
     """A saved artefact is missing, incomplete or incompatible."""
 
 
+class OutputError(VerbatimError):
+    """An output file or folder cannot be written."""
+
+
 def show(value: object, limit: int = 80) -> str:
     """A name as it may appear in a one-line message: control characters and line breaks
     escaped (``\\n``), cut to ``limit`` characters."""

@@ -10,6 +10,19 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
+from .errors import OutputError
+
+
+def _prepare(path: Path, what: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as ex:
+        raise OutputError(f"cannot create the folder of {what} '{path}' ({ex.strerror}); choose another output path") from None
+    if not os.access(path.parent, os.W_OK):
+        raise OutputError(f"cannot write {what} '{path}': its folder is not writable; choose another output path")
+    if path.is_dir() and what == "file":
+        raise OutputError(f"cannot write file '{path}': a folder has that name; choose another output path")
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,7 +46,7 @@ def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _prepare(path, "file")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -49,7 +62,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; it becomes ``path`` (replacing an old one) on success."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _prepare(path, "folder")
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"cannot write folder '{path}': a file has that name; choose another output path")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp

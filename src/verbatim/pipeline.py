@@ -94,6 +94,8 @@ class Pipeline:
         segs = segs.copy()
         segs["irritant_p"] = self.polarity_.predict_proba(segs, emb)
         segs["irritant"] = segs["irritant_p"] >= cfg.polarity.threshold
+        verbatims = verbatims.assign(irritant_p=verbatims["id"].astype(str).map(
+            self.polarity_.verbatim_proba(segs, emb)))
         self.rates_ = rate_tables(segs, cfg.polarity.period)
         self.verbatims_ = verbatims
         self.segments_ = segs

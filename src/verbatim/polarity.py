@@ -150,6 +150,8 @@ class LinearIrritantClassifier:
     calibration: str  # "sigmoid" (cal = [a, b]) or "isotonic" (cal_x, cal_y)
     cal_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cal_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Platt [a, b] of a verbatim's mean decision value against its label (empty: not fitted)
+    verbatim_cal: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def decision(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=np.float64) @ self.coef + self.intercept
@@ -163,16 +165,25 @@ class LinearIrritantClassifier:
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         return self.calibrate(self.decision(x))
 
+    def verbatim_proba(self, mean_decision: np.ndarray) -> np.ndarray:
+        """A verbatim's probability from the mean decision value of its segments."""
+        if len(self.verbatim_cal) != 2:
+            return self.calibrate(mean_decision)
+        a, b = self.verbatim_cal
+        return _sigmoid(a * np.asarray(mean_decision) + b)
+
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         return {f"{prefix}.coef": self.coef.astype(np.float64),
                 f"{prefix}.intercept": np.array([self.intercept], dtype=np.float64),
                 f"{prefix}.cal_x": np.asarray(self.cal_x, dtype=np.float64),
-                f"{prefix}.cal_y": np.asarray(self.cal_y, dtype=np.float64)}
+                f"{prefix}.cal_y": np.asarray(self.cal_y, dtype=np.float64),
+                f"{prefix}.verbatim_cal": np.asarray(self.verbatim_cal, dtype=np.float64)}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, calibration: str) -> "LinearIrritantClassifier":
         return cls(arrays[f"{prefix}.coef"], float(arrays[f"{prefix}.intercept"][0]), calibration,
-                   arrays[f"{prefix}.cal_x"], arrays[f"{prefix}.cal_y"])
+                   arrays[f"{prefix}.cal_x"], arrays[f"{prefix}.cal_y"],
+                   arrays.get(f"{prefix}.verbatim_cal", np.zeros(0)))
 
 
 def _fit_calibrator(f: np.ndarray, y: np.ndarray, w: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -220,6 +231,14 @@ def fit_classifier(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarr
                                    cal_x, cal_y)
     p_oof = clf.calibrate(oof)
     report = {"cv_folds": folds, "cv_auc": auc(y, oof, w), "cv_ece": expected_calibration_error(y, p_oof, weight=w)}
+    if groups is not None:
+        # verbatim level: the mean decision of a verbatim's segments, calibrated against its label
+        v = pd.DataFrame({"g": groups, "f": oof, "y": y}).groupby("g", sort=False).agg(f=("f", "mean"), y=("y", "first"))
+        if v["y"].nunique() == 2:
+            clf.verbatim_cal, _ = _fit_calibrator(v["f"].to_numpy(), v["y"].to_numpy(), np.ones(len(v)), "sigmoid")
+            pv = clf.verbatim_proba(v["f"].to_numpy())
+            report.update(cv_auc_verbatim=auc(v["y"].to_numpy(), v["f"].to_numpy()),
+                          cv_ece_verbatim=expected_calibration_error(v["y"].to_numpy(), pv))
     return clf, report
 
 
@@ -385,6 +404,34 @@ class PolarityModel:
             m = ~np.isnan(tag)
             out[m] = cfg.tag_weight * tag[m] + (1 - cfg.tag_weight) * out[m]
         return out
+
+    def verbatim_proba(self, segments: pd.DataFrame, embeddings: np.ndarray, use_tags: bool = True) -> pd.Series:
+        """Each verbatim's irritant probability (indexed by ``id``): its segments' mean decision value
+        through the verbatim-level calibrator (the mean of ``irritant_p`` for the lexicon), combined
+        with its pros/cons tag like a segment's."""
+        self._check()
+        cfg = self.config or PolarityConfig()
+        ids = segments["id"].astype(str).to_numpy()
+        src = segments["source"].astype(str).to_numpy()
+        parts = []
+        for source in pd.unique(src):
+            m = src == source
+            clf = self.classifiers_.get(source)
+            if clf is None and self.classifiers_ and cfg.method != "lexicon":
+                clf = next(iter(self.classifiers_.values()))
+            if clf is not None:
+                f = pd.Series(clf.decision(np.asarray(embeddings)[m]), index=ids[m]).groupby(level=0, sort=False).mean()
+                parts.append(pd.Series(clf.verbatim_proba(f.to_numpy()), index=f.index))
+            else:
+                p = self.predict_proba(segments[m], np.asarray(embeddings)[m], use_tags=False)
+                parts.append(pd.Series(p, index=ids[m]).groupby(level=0, sort=False).mean())
+        out = pd.concat(parts) if parts else pd.Series(dtype=float)
+        if use_tags and cfg.tag_weight > 0:
+            tag = pd.Series(tag_evidence(segments), index=ids).groupby(level=0, sort=False).mean().reindex(out.index)
+            has = tag.notna()
+            out[has] = cfg.tag_weight * tag[has] + (1 - cfg.tag_weight) * out[has]
+        out.index.name = "id"
+        return out.rename("irritant_p")
 
     # -- persistence (safetensors + JSON, no pickles) ----------------------------------------
     def save(self, folder: str | Path) -> None:

@@ -17,16 +17,18 @@ import pandas as pd
 from ..errors import ArtefactError, ConfigError
 from .align import align
 from .index import symmetry_index
-from .linkage import TOO_LITTLE, Alternative, Period, irritant_flags, pair_linkage
+from .linkage import TOO_LITTLE, Alternative, Period, irritant_flags, linkage_screen, pair_linkage
 from .stats import bh_qvalues, bootstrap_similarity, permutation_pvalues
 
 log = logging.getLogger("verbatim")
 
-Verdict = Literal["mirrored", "similar topics, no unit linkage", "similar topics, too little data",
-                  "similar topics, not irritants", "not similar"]
+Verdict = Literal["mirrored", "linked, different topics", "similar topics, no unit linkage",
+                  "similar topics, too little data", "similar topics, not irritants", "not similar"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
+#: the verdicts that count as a mirror (in the symmetry index and in the demo's list)
+MIRRORED = ("mirrored", "linked, different topics")
 
-PAIR_COLUMNS = ["pair", "source_a", "topic_a", "label_a", "size_a", "source_b", "topic_b", "label_b", "size_b",
+PAIR_COLUMNS = ["pair", "kind", "source_a", "topic_a", "label_a", "size_a", "source_b", "topic_b", "label_b", "size_b",
                 "similarity", "similarity_low", "similarity_high", "word_similarity", "p", "q", "topic_match",
                 "irritant_share_a", "irritant_share_b", "rate_a", "rate_b", "n_units", "linkage_r", "linkage_p",
                 "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "verdict"]
@@ -43,7 +45,10 @@ class MirrorConfig:
     n_permutations: int = 999
     n_bootstrap: int = 500
     min_similarity: float = 0.3
-    secondary_threshold: float = 0.5
+    secondary_threshold: float = 0.4
+    screen: bool = True
+    n_screen_permutations: int = 9999
+    min_topic_size: int = 20
     min_irritant_share: float = 0.2
     min_count: int = 10
     min_cell_count: int = 3
@@ -64,7 +69,7 @@ class MirrorConfig:
             raise ConfigError(f"mirror.alternative must be one of {', '.join(map(repr, get_args(Alternative)))}; got {self.alternative!r}")
         if not 0 < self.alpha < 1:
             raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
-        for name in ("n_permutations", "min_count", "min_cell_count", "min_units", "anonymity_threshold"):
+        for name in ("n_permutations", "n_screen_permutations", "min_topic_size", "min_count", "min_cell_count", "min_units", "anonymity_threshold"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(f"mirror.{name} must be a positive integer; got {v!r}")
@@ -119,55 +124,94 @@ class Mirror:
         irritant = irritant_flags(segments)
         al = align(segments, np.asarray(embeddings), topics, cfg.pair, cfg.secondary_threshold)
         a, b = al.a, al.b
-        pvals = permutation_pvalues(a, b, al.matches, al.center, cfg.n_permutations, rng)
-        low, high = bootstrap_similarity(a, b, al.matches, al.center, cfg.n_bootstrap, rng)
+        pos_a = {int(t): i for i, t in enumerate(a.topic_ids)}
+        pos_b = {int(t): j for j, t in enumerate(b.topic_ids)}
+        cands = [(i, j, "primary") for i, j in al.matches]
+        cands += [(pos_a[int(r.topic_a)], pos_b[int(r.topic_b)], "secondary") for r in al.links.itertuples()]
+        ij = [(i, j) for i, j, _ in cands]
+        pvals = permutation_pvalues(a, b, ij, al.center, cfg.n_permutations, rng)
+        low, high = bootstrap_similarity(a, b, ij, al.center, cfg.n_bootstrap, rng)
         qvals = bh_qvalues(pvals)
         labels = {(r.source, int(r.topic)): r.label for r in topics.itertuples()}
         shares = _irritant_shares(segments, irritant)
-        rows, linkage = [], {}
-        for n, ((i, j), p, q, lo, hi) in enumerate(zip(al.matches, pvals, qvals, low, high), start=1):
+        lk_args = dict(by=by, period=cfg.period, rng=rng, n_permutations=cfg.n_permutations, min_count=cfg.min_count,
+                       min_cell_count=cfg.min_cell_count, min_units=cfg.min_units, max_lag=cfg.max_lag,
+                       alpha=cfg.alpha, alternative=cfg.alternative, irritant=irritant)
+
+        def base_row(i, j, kind):
             ta, tb = int(a.topic_ids[i]), int(b.topic_ids[j])
-            sim = float(al.similarity.iat[i, j])
-            row = {"pair": n, "source_a": cfg.pair[0], "topic_a": ta, "label_a": labels.get((cfg.pair[0], ta), ""),
-                   "size_a": int((a.labels == i).sum()), "source_b": cfg.pair[1], "topic_b": tb,
-                   "label_b": labels.get((cfg.pair[1], tb), ""), "size_b": int((b.labels == j).sum()),
-                   "similarity": sim, "similarity_low": lo, "similarity_high": hi,
-                   "word_similarity": float(al.word_similarity.iat[i, j]), "p": p, "q": q,
-                   "irritant_share_a": shares.get((cfg.pair[0], ta), np.nan),
-                   "irritant_share_b": shares.get((cfg.pair[1], tb), np.nan)}
-            matched = q < cfg.alpha and (lo if not np.isnan(lo) else sim) >= cfg.min_similarity
-            row["topic_match"] = matched
-            if matched and by is not None:
-                lk = pair_linkage(segments, cfg.pair, ta, tb, by, cfg.period, rng, cfg.n_permutations, cfg.min_count,
-                                  cfg.min_cell_count, cfg.min_units, cfg.max_lag, cfg.alpha, cfg.alternative, irritant)
-                linkage[n] = lk
-                row.update(rate_a=lk.get("rate_a", np.nan), rate_b=lk.get("rate_b", np.nan), n_units=lk["n_units"],
-                           linkage_r=lk["r"], linkage_p=lk["p"], cell_r=lk["cell_r"], cell_p=lk["cell_p"],
-                           best_lag=lk["best_lag"], lag_p=lk["lag_p"], lead=lk["lead"])
+            return {"kind": kind, "source_a": cfg.pair[0], "topic_a": ta, "label_a": labels.get((cfg.pair[0], ta), ""),
+                    "size_a": int((a.labels == i).sum()), "source_b": cfg.pair[1], "topic_b": tb,
+                    "label_b": labels.get((cfg.pair[1], tb), ""), "size_b": int((b.labels == j).sum()),
+                    "similarity": float(al.similarity.iat[i, j]),
+                    "word_similarity": float(al.word_similarity.iat[i, j]),
+                    "irritant_share_a": shares.get((cfg.pair[0], ta), np.nan),
+                    "irritant_share_b": shares.get((cfg.pair[1], tb), np.nan)}
+
+        def is_irritant(row):
+            return row["irritant_share_a"] >= cfg.min_irritant_share and row["irritant_share_b"] >= cfg.min_irritant_share
+
+        rows = []
+        for (i, j, kind), p, q, lo, hi in zip(cands, pvals, qvals, low, high):
+            row = base_row(i, j, kind)
+            row.update(similarity_low=lo, similarity_high=hi, p=p, q=q)
+            row["topic_match"] = bool(q < cfg.alpha and (lo if not np.isnan(lo) else row["similarity"]) >= cfg.min_similarity)
+            if kind == "secondary" and not row["topic_match"]:
+                continue  # a secondary link is kept only when it holds up
             rows.append(row)
+        # family 1 (confirmatory): topic-matched irritant pairs; unit and cell tests combined by Bonferroni
+        fam1 = [r for r in rows if r["kind"] == "primary" and r["topic_match"] and is_irritant(r)] if by is not None else []
+        for r in fam1:
+            r["_lk"] = pair_linkage(segments, cfg.pair, r["topic_a"], r["topic_b"], **lk_args)
+            u, c = r["_lk"]["p"], r["_lk"]["cell_p"]
+            r["_p"] = u if np.isnan(c) else (min(1.0, 2 * min(u, c)) if not np.isnan(u) else min(1.0, 2 * c))
+        tested = [r for r in fam1 if not np.isnan(r["_p"])]
+        for r, q in zip(tested, bh_qvalues([r["_p"] for r in tested])):
+            r["linkage_q"] = q
+        # family 2 (exploratory): every other pair of irritant topics, screened on unit-level linkage
+        if by is not None and cfg.screen:
+            done = {(r["topic_a"], r["topic_b"]) for r in fam1}
+            secondary = {(r["topic_a"], r["topic_b"]): r for r in rows if r["kind"] == "secondary" and r["topic_match"]}
+            for hit in linkage_screen(segments, cfg.pair, a.topic_ids, b.topic_ids, shares, done, by, irritant, cfg, rng):
+                key = (hit["topic_a"], hit["topic_b"])
+                if key in secondary:
+                    row = secondary[key]
+                elif hit["q"] < cfg.alpha and hit["r"] > 0:
+                    row = base_row(pos_a[key[0]], pos_b[key[1]], "linkage screen")
+                    row.update(similarity_low=np.nan, similarity_high=np.nan, p=np.nan, q=np.nan, topic_match=False)
+                    rows.append(row)
+                else:
+                    continue
+                row.update(_p=hit["p"], linkage_q=hit["q"])
+                row["_lk"] = pair_linkage(segments, cfg.pair, key[0], key[1], **lk_args)
+        linkage = {}
+        for n, r in enumerate(rows, start=1):
+            r["pair"] = n
+            lk = r.pop("_lk", None)
+            if lk is not None:
+                linkage[n] = lk
+                r.update(rate_a=lk.get("rate_a", np.nan), rate_b=lk.get("rate_b", np.nan), n_units=lk["n_units"],
+                         linkage_r=lk["r"], linkage_p=r.pop("_p", lk["p"]), cell_r=lk["cell_r"],
+                         cell_p=lk["cell_p"], best_lag=lk["best_lag"], lag_p=lk["lag_p"], lead=lk["lead"])
+            r["verdict"] = _verdict(r, is_irritant(r), cfg.alpha)
         pairs = pd.DataFrame(rows)
         for c in PAIR_COLUMNS:
             if c not in pairs:
                 pairs[c] = np.nan
-        irritant_pair = ((pairs["irritant_share_a"] >= cfg.min_irritant_share)
-                         & (pairs["irritant_share_b"] >= cfg.min_irritant_share)) if len(pairs) else pd.Series(dtype=bool)
-        tested = pairs["topic_match"].astype(bool) & irritant_pair & pairs["linkage_p"].notna() if len(pairs) else irritant_pair
-        pairs["linkage_q"] = np.nan
-        if len(pairs) and tested.any():
-            pairs.loc[tested, "linkage_q"] = bh_qvalues(pairs.loc[tested, "linkage_p"].to_numpy(float))
-        pairs["verdict"] = [_verdict(r, irr, cfg.alpha) for r, irr in zip(pairs.itertuples(), irritant_pair)]
         pairs["best_lag"] = pairs["best_lag"].astype("Int64")
         pairs["n_units"] = pairs["n_units"].fillna(0).astype("int64")
         pairs["lead"] = pairs["lead"].fillna("")
+        pairs["topic_match"] = pairs["topic_match"].astype(bool)
         self.pairs_ = pairs[PAIR_COLUMNS].reset_index(drop=True)
         self.similarity_ = al.similarity
         self.word_similarity_ = al.word_similarity
         self.links_ = _label_links(al.links, labels, cfg.pair)
-        matched_a = set(pairs.loc[pairs["topic_match"].astype(bool), "topic_a"].astype(int)) if len(pairs) else set()
-        matched_b = set(pairs.loc[pairs["topic_match"].astype(bool), "topic_b"].astype(int)) if len(pairs) else set()
+        keep = pairs["topic_match"] | pairs["verdict"].isin(MIRRORED) if len(pairs) else None
+        matched_a = set(pairs.loc[keep, "topic_a"].astype(int)) if len(pairs) else set()
+        matched_b = set(pairs.loc[keep, "topic_b"].astype(int)) if len(pairs) else set()
         self.one_sided_ = _one_sided(topics, cfg, matched_a, matched_b, shares)
         self.linkage_ = linkage
-        mirrored = self.pairs_.loc[self.pairs_["verdict"] == "mirrored", "topic_a"].astype(int).tolist()
+        mirrored = self.pairs_.loc[self.pairs_["verdict"].isin(MIRRORED), "topic_a"].astype(int).tolist()
         self.index_, self.unit_index_ = symmetry_index(segments, cfg.pair[0], mirrored, irritant, by, rng,
                                                        max(cfg.n_bootstrap, 200), min_count=cfg.min_count)
         self.topics_ = topics[topics["source"].isin(cfg.pair)].assign(
@@ -220,16 +264,18 @@ def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = No
     return "\n".join(lines) if lines else "(none)"
 
 
-def _verdict(r, irritant_pair: bool, alpha: float) -> str:
-    if not r.topic_match:
+def _verdict(r: dict, irritant_pair: bool, alpha: float) -> str:
+    q = r.get("linkage_q", np.nan)
+    linked = not pd.isna(q) and q < alpha and r.get("linkage_r", 0) > 0
+    if r["kind"] == "linkage screen":
+        return "linked, different topics"
+    if not r["topic_match"]:
         return "not similar"
     if not irritant_pair:
         return "similar topics, not irritants"
-    if pd.isna(r.linkage_p):
+    if pd.isna(r.get("linkage_p", np.nan)):
         return "similar topics, too little data"
-    if r.linkage_q < alpha and r.linkage_r > 0:
-        return "mirrored"
-    return "similar topics, no unit linkage"
+    return "mirrored" if linked else "similar topics, no unit linkage"
 
 
 def _irritant_shares(segments: pd.DataFrame, irritant: np.ndarray) -> dict:

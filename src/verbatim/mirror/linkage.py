@@ -245,7 +245,7 @@ def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: int, to
         return out
     ta = count_table(segments, pair[0], topic_a, by, None, irritant)
     tb = count_table(segments, pair[1], topic_b, by, None, irritant)
-    units = ta.join(tb, how="inner", lsuffix="_a", rsuffix="_b")
+    units = ta.add_suffix("_a").join(tb.add_suffix("_b"), how="inner")
     u = unit_linkage(units["k_a"], units["n_a"], units["k_b"], units["n_b"], rng, n_permutations, min_count,
                      min_units, alternative)
     units["rate_a"] = units["k_a"] / units["n_a"]
@@ -268,3 +268,63 @@ def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: int, to
             out["lead"] = lead_of(c["best_lag"], c["lag_p"], alpha, pair[0], pair[1])
             out["periods"] = [str(p) for p in periods]
     return out
+
+
+def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, shares: dict, skip: set,
+                   by: str, irritant: np.ndarray, cfg, rng: np.random.Generator) -> list[dict]:
+    """Exploratory screen: unit-level linkage of every pair of irritant topics (each side's topics with
+    ``cfg.min_topic_size`` segments and an irritant share ≥ ``cfg.min_irritant_share``) outside
+    ``skip`` (the confirmatory pairs); one shared set of unit shuffles, BH q-values over the screen.
+    Returns every test (``topic_a``, ``topic_b``, ``r``, ``p``, ``q``); a significant positive one
+    between dissimilar topics is a staff irritant that moves with a customer irritant in other
+    words (La Poste's "root cause" mirror)."""
+    from .stats import bh_qvalues
+
+    sizes = segments[segments["topic"] >= 0].groupby(["source", "topic"]).size()
+
+    def eligible(src, ids):
+        return [int(t) for t in ids if sizes.get((src, int(t)), 0) >= cfg.min_topic_size
+                and shares.get((src, int(t)), 0) >= cfg.min_irritant_share]
+
+    ea, eb = eligible(pair[0], topics_a), eligible(pair[1], topics_b)
+    if not ea or not eb:
+        return []
+    tabs = {}
+    for src, ids in ((pair[0], ea), (pair[1], eb)):
+        for t in ids:
+            tabs[(src, t)] = count_table(segments, src, t, by, None, irritant)
+    units = sorted(set.intersection(*[set(t.index) for t in tabs.values()]), key=str)
+    if not units:
+        return []
+    def rates(src, t):
+        tab = tabs[(src, t)].reindex(units)
+        return tab["k"].to_numpy(float), tab["n"].to_numpy(float)
+    n_a, n_b = rates(pair[0], ea[0])[1], rates(pair[1], eb[0])[1]
+    ok = (n_a >= cfg.min_count) & (n_b >= cfg.min_count)
+    if ok.sum() < cfg.min_units:
+        return []
+
+    def z(src, t):
+        k, n = rates(src, t)
+        r = eb_shrink(k[ok], n[ok])
+        sd = r.std()
+        return (r - r.mean()) / sd if sd > 0 else None
+
+    za = {t: z(pair[0], t) for t in ea}
+    zb = {t: z(pair[1], t) for t in eb}
+    m = int(ok.sum())
+    perms = np.argsort(rng.random((cfg.n_screen_permutations, m)), axis=1)
+    tests = []
+    for ta in ea:
+        for tb in eb:
+            if (ta, tb) in skip or za[ta] is None or zb[tb] is None:
+                continue
+            r = float(za[ta] @ zb[tb] / m)
+            null = (zb[tb][perms] @ za[ta]) / m
+            tests.append({"topic_a": ta, "topic_b": tb, "r": r, "p": _pvalue(r, null, cfg.alternative)})
+    if not tests:
+        return []
+    for t, q in zip(tests, bh_qvalues([t["p"] for t in tests])):
+        t["q"] = q
+    log.info("linkage screen: %d pairs of irritant topics tested across %d units", len(tests), m)
+    return tests

@@ -1,0 +1,222 @@
+"""The mirror: alignment, statistics, linkage, index, report — on data where the truth is known."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from verbatim.cli import main
+from verbatim.mirror import Mirror, MirrorConfig, mask_pii
+from verbatim.mirror.align import hungarian, word_similarity
+from verbatim.mirror.linkage import cell_linkage, eb_shrink, irritant_flags, lead_of, unit_linkage
+from verbatim.mirror.report import render_report
+from verbatim.mirror.stats import bh_qvalues, permutation_corr
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- statistics -------------------------------------------------------------------------------------
+def test_bh_qvalues_match_a_hand_computation():
+    p = [0.01, 0.04, 0.03, 0.20, np.nan]
+    # sorted 0.01, 0.03, 0.04, 0.20 (m=4): 0.04, 0.06, 0.0533, 0.20 → step-up minimum from the top
+    q = bh_qvalues(p)
+    np.testing.assert_allclose(q[:4], [0.04, 0.05333333, 0.05333333, 0.20], rtol=1e-6)
+    assert np.isnan(q[4])
+
+
+def test_hungarian_finds_the_known_best_assignment():
+    sim = np.array([[0.9, 0.8, 0.1], [0.85, 0.2, 0.3], [0.1, 0.3, 0.7], [0.0, 0.1, 0.2]])
+    # greedy would take (0,0); the optimum is (0,1), (1,0), (2,2), row 3 unmatched
+    assert hungarian(sim) == [(0, 1), (1, 0), (2, 2)]
+
+
+def test_word_view_sees_shared_words_and_folds_accents():
+    w = word_similarity([["attente", "guichet"], ["colis"]], [["Attenté", "guichet"], ["tarif"]])
+    assert w[0, 0] == pytest.approx(1.0) and w[1, 1] == 0 and w[0, 1] == 0
+
+
+def test_planted_correlation_gives_small_p_and_independent_rates_roughly_uniform_p():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=30)
+    y = 0.8 * x + 0.6 * rng.normal(size=30)
+    r, p = permutation_corr(x, y, 999, rng)
+    assert r > 0.6 and p < 0.01
+    ps = np.array([permutation_corr(rng.normal(size=20), rng.normal(size=20), 199, rng)[1] for _ in range(300)])
+    assert 0.02 <= (ps < 0.05).mean() <= 0.09
+    assert 0.42 <= ps.mean() <= 0.58
+
+
+def test_eb_shrinkage_pulls_small_units_more():
+    k, n = np.array([1, 30, 5]), np.array([2, 100, 50])
+    s = eb_shrink(k, n)
+    pooled = k.sum() / n.sum()
+    assert abs(s[0] - pooled) < abs(0.5 - pooled)  # 1/2 is pulled far toward the pooled rate
+    assert abs(s[1] - 0.30) < 0.05
+
+
+def test_too_few_units_is_an_explicit_verdict():
+    rng = np.random.default_rng(0)
+    res = unit_linkage([3, 4, 5], [20, 20, 20], [1, 2, 3], [20, 20, 20], rng, min_units=8)
+    assert res["status"] == "too little data" and np.isnan(res["p"])
+
+
+def test_cross_lagged_correlation_finds_the_leading_side():
+    rng = np.random.default_rng(3)
+    u, t = 30, 14
+    latent = rng.normal(size=(u, t + 1))
+    pe = 1 / (1 + np.exp(-(-1 + 0.9 * latent[:, 1:])))      # employee at t
+    pc = 1 / (1 + np.exp(-(-1 + 0.9 * latent[:, :-1])))     # customer at t copies employee at t-1
+    ne, nc = np.full((u, t), 40), np.full((u, t), 60)
+    ke, kc = rng.binomial(ne, pe), rng.binomial(nc, pc)
+    res = cell_linkage(kc, nc, ke, ne, rng, n_permutations=199, max_lag=2)
+    assert res["best_lag"] == 1 and res["lag_p"] < 0.05
+    assert lead_of(res["best_lag"], res["lag_p"], 0.05, "customer", "employee") == "employee"
+
+
+def test_irritant_flags_fall_back_to_tags_then_scores():
+    seg = pd.DataFrame({"source": ["customer", "customer", "employee", "employee"],
+                        "polarity_tag": [None, None, "negative", "positive"], "score": [1.0, 5.0, 9.0, 2.0]})
+    assert irritant_flags(seg).tolist() == [True, False, True, False]
+    assert irritant_flags(seg.assign(irritant=[False, True, False, True])).tolist() == [False, True, False, True]
+
+
+def test_pii_is_masked():
+    text = "Écrivez à jeanne.martin@exemple.fr ou au 06 12 34 56 78, IBAN FR76 3000 6000 0112 3456 7890 189, vu avec Mme Lefèvre"
+    out = mask_pii(text)
+    for leaked in ("jeanne", "06 12", "FR76", "Lefèvre"):
+        assert leaked not in out
+    assert "[email]" in out and "[téléphone]" in out and "[iban]" in out and "[nom]" in out
+
+
+# -- the estimator on synthetic data --------------------------------------------------------------
+def _synthetic(seed: int = 0, linked: bool = True, units: int = 24, months: int = 6):
+    """Two sources, three topics each in a shared 32-d space: topic 0 ↔ 0 similar (and linked when
+    ``linked``), 1 ↔ 1 similar, customer 2 (not an irritant) and employee 2 dissimilar to everything."""
+    rng = np.random.default_rng(seed)
+    d = 32
+    base = rng.normal(size=(5, d))
+    dirs = {("customer", 0): base[0], ("employee", 0): base[0] + 0.3 * rng.normal(size=d),
+            ("customer", 1): base[1], ("employee", 1): base[1] + 0.3 * rng.normal(size=d),
+            ("customer", 2): base[2], ("employee", 2): base[3]}
+    strength = rng.uniform(0.05, 0.6, size=units)
+    rows, emb = [], []
+    for u in range(units):
+        for m in range(months):
+            for src, n in (("customer", 30), ("employee", 15)):
+                for r in range(n):
+                    p0 = strength[u] if (linked or src == "customer") else rng.uniform(0.05, 0.6)
+                    topic = 0 if rng.random() < p0 else int(rng.integers(1, 3))
+                    rid = f"{src[0]}{u}-{m}-{r}"
+                    rows.append({"id": rid, "record_id": rid, "source": src, "unit": f"U{u:02d}",
+                                 "date": pd.Timestamp(2025, m + 1, 1), "topic": topic, "irritant": topic != 2 or src == "employee",
+                                 "text": f"<script>alert({topic})</script> texte {src} {topic}", "topic_similarity": 0.9})
+                    v = dirs[(src, topic)] + 0.8 * rng.normal(size=d)
+                    emb.append(v / np.linalg.norm(v))
+    seg = pd.DataFrame(rows)
+    topics = seg.groupby(["source", "topic"]).size().rename("size").reset_index()
+    topics["label"] = [f"<b>{s}-{t}</b>" for s, t in zip(topics["source"], topics["topic"])]
+    topics["top_words"] = [[f"mot{t}"] for t in topics["topic"]]
+    return seg, np.array(emb, np.float32), topics
+
+
+FAST = dict(n_permutations=199, n_bootstrap=50, n_screen_permutations=999, max_lag=1)
+
+
+def test_mirror_finds_the_planted_pair_and_leaves_one_sided_topics():
+    seg, emb, topics = _synthetic(linked=True)
+    m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
+    pairs = m.pairs_.set_index(["topic_a", "topic_b"])
+    assert pairs.loc[(0, 0), "verdict"] == "mirrored"
+    assert pairs.loc[(0, 0), "linkage_r"] > 0.5
+    assert pairs.loc[(1, 1), "topic_match"]
+    assert ("customer", 2) in set(zip(m.one_sided_["source"], m.one_sided_["topic"]))
+    assert 0 < m.index_["low"] <= m.index_["index"] <= m.index_["high"] <= 1
+    # same seed, same numbers
+    again = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
+    pd.testing.assert_frame_equal(m.pairs_, again.pairs_)
+
+
+def test_mirror_does_not_declare_a_linkage_that_was_not_planted():
+    seg, emb, topics = _synthetic(seed=2, linked=False)
+    m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
+    assert not (m.pairs_["verdict"] == "mirrored").any()
+    assert m.pairs_.set_index(["topic_a", "topic_b"]).loc[(0, 0), "topic_match"]
+
+
+def test_report_escapes_text_and_is_self_contained():
+    seg, emb, topics = _synthetic()
+    m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
+    html = render_report(m)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>customer-0</b>" not in html
+    assert "<svg" in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "Méthodes" in html and "Methods" in html
+
+
+def test_mirror_config_errors_name_the_setting():
+    with pytest.raises(Exception, match="mirror.period must be one of"):
+        MirrorConfig(period="day")
+    seg, emb, topics = _synthetic()
+    with pytest.raises(Exception, match="source 'manager' has no segments"):
+        Mirror(pair=("manager", "employee")).fit(segments=seg, embeddings=emb, topics=topics)
+
+
+def test_cli_mirror_rejects_a_bad_pair_in_one_line(tmp_path):
+    r = CliRunner().invoke(main, ["mirror", str(tmp_path), "--pair", "customer", "-o", str(tmp_path / "r")])
+    assert r.exit_code == 2 and "--pair must be two sources" in r.output and "Traceback" not in r.output
+
+
+# -- integration: the shipped sample ----------------------------------------------------------------
+SAMPLE_MODEL = ROOT / "models" / "sample"
+NEGATIVE_THEMES = set("ABCDEG") | {"A'", "B'", "C'", "H", "I", "J", "L"}
+
+
+def sample_with_theme_topics(pipe, labels_csv: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sample's segments with the *planted themes* as topics (labels.csv; a segment of a several-theme
+    text takes the theme whose centroid is nearest) and irritant = negative theme: the mirror's
+    statistics judged apart from the topic stage's granularity."""
+    lab = pd.read_csv(labels_csv)
+    lab["key"] = lab["ref"] + lab["field"].map({"commentaire": "", "ce_qui_irrite": "#cons", "ce_qui_va_bien": "#pros"})
+    themes = dict(zip(lab["key"], lab["themes"].str.split("|")))
+    seg, emb = pipe.segments_.copy(), pipe.embeddings_
+    th = seg["id"].map(themes)
+    names = sorted({t for ts in themes.values() for t in ts})
+    cent = {}
+    for n in names:
+        m = th.map(lambda t, n=n: isinstance(t, list) and t == [n]).to_numpy()
+        if m.any():
+            c = emb[m].mean(0)
+            cent[n] = c / np.linalg.norm(c)
+    pick = [max((t for t in ts if t in cent), key=lambda t, i=i: float(emb[i] @ cent[t]), default=None)
+            if isinstance(ts, list) else None for i, ts in enumerate(th)]
+    ids = {n: k for k, n in enumerate(names)}
+    seg["topic"] = [ids[t] if t else -1 for t in pick]
+    seg["topic_label"] = [t or "(outlier)" for t in pick]
+    seg["irritant"] = [t in NEGATIVE_THEMES for t in pick]
+    seg = seg.drop(columns=["irritant_p"], errors="ignore")
+    topics = seg[seg["topic"] >= 0].groupby(["source", "topic"]).size().rename("size").reset_index()
+    topics["label"] = [names[t] for t in topics["topic"]]
+    topics["top_words"] = [[] for _ in range(len(topics))]
+    return seg, topics
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not (SAMPLE_MODEL / "manifest.json").is_file(), reason="run `verbatim demo` to fit models/sample")
+def test_sample_planted_pair_1_is_mirrored_with_the_employee_side_leading():
+    from verbatim.pipeline import Pipeline
+
+    pipe = Pipeline.load(SAMPLE_MODEL)
+    seg, topics = sample_with_theme_topics(pipe, ROOT / "data" / "raw" / "sample" / "labels.csv")
+    m = Mirror(n_permutations=499, n_bootstrap=100, n_screen_permutations=4999).fit(
+        segments=seg, embeddings=pipe.embeddings_, topics=topics)
+    p = m.pairs_.assign(a=m.pairs_["label_a"], b=m.pairs_["label_b"]).set_index(["a", "b"])
+    assert p.loc[("A", "A'"), "verdict"] in ("mirrored", "linked, different topics")
+    assert p.loc[("A", "A'"), "linkage_r"] > 0.6
+    assert p.loc[("A", "A'"), "lead"] == "employee" and p.loc[("A", "A'"), "best_lag"] == 1
+    assert p.loc[("B", "B'"), "verdict"] == "mirrored"
+    assert p.loc[("C", "C'"), "verdict"] == "similar topics, no unit linkage"
+    one = set(m.one_sided_["label"])
+    assert {"D", "E", "G", "H", "I", "J"} <= one
