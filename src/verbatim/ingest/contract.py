@@ -133,6 +133,12 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
         lengths = texts[col].str.len().to_numpy()
         why = [f"text in column '{col}' is {k:,} characters, over max_text_chars={limit:,} (raise it in [ingest])" for k in lengths]
         reject(lengths > limit, why)
+    if spec.text_mode == "combine" and len(text_cols) > 1:
+        # the joined verbatim must fit too: fields + one "\n" between non-empty ones
+        total = sum(texts[c].str.len().to_numpy() for c, _ in text_cols) + np.maximum(nonempty.sum(axis=1) - 1, 0)
+        why = [f"combined text of {names} is {k:,} characters, over max_text_chars={limit:,} (raise it in [ingest])"
+               for k in total]
+        reject(total > limit, why)
 
     # source
     if spec.source_column:
