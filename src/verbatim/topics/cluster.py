@@ -3,6 +3,10 @@
 BERTopic's default (UMAP + HDBSCAN) leaves many outliers, changes with the
 seed, and ``transform`` disagrees with ``fit``. Here instead:
 
+0. optionally (``center=True``) embeddings are centred on their source's mean:
+   on the sample this makes topics purer (0.63 → 0.69 customer) but spreads
+   each planted theme over more topics (top-2 share 0.51 → 0.47), which hurts
+   the mirror; off by default;
 1. many micro-clusters by spherical k-means from a fixed internal random
    state (``random_state``, not the run's seed: topics must not change when
    only the seed of the statistics changes — BERTopic's most reported issue);
@@ -83,7 +87,7 @@ class TopicClusterer:
     def __init__(self, n_topics: int = 30, random_state: int = 0, micro_clusters: int | None = None,
                  outlier_quantile: float = 0.02, guide: np.ndarray | None = None,
                  guide_weight: float = 0.5, n_init: int = 1, max_refine: int = 100,
-                 min_topic_size: int = 10):
+                 min_topic_size: int = 10, center: bool = False):
         self.n_topics = n_topics
         self.random_state = random_state
         self.micro_clusters = micro_clusters
@@ -93,13 +97,18 @@ class TopicClusterer:
         self.n_init = n_init
         self.max_refine = max_refine
         self.min_topic_size = min_topic_size
+        self.center = center
 
     def fit(self, x: np.ndarray, y=None) -> "TopicClusterer":
         x = _normalise(np.asarray(x, dtype=np.float32))
+        self.mean_ = x.mean(0) if self.center else np.zeros(x.shape[1], np.float32)
+        x = _normalise(x - self.mean_)
         n = len(x)
         rng = np.random.default_rng(self.random_state)
         k = max(1, min(self.n_topics, n))
         guide = None if self.guide is None or len(self.guide) == 0 else _normalise(np.asarray(self.guide))
+        if guide is not None:  # guides live in the same centred space as the segments
+            guide = _normalise(guide - self.mean_)
         m = self.micro_clusters or int(min(max(4 * k, 50), max(k, n // 10), 400))
         m = max(k, min(m, n))
         micro_labels, micro_centers = spherical_kmeans(x, m, rng, n_init=self.n_init, max_iter=20)
@@ -171,13 +180,16 @@ class TopicClusterer:
         return centers, labels, sims[np.arange(len(x)), labels]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        labels, _ = predict_nearest(x, self.cluster_centers_, self.threshold_)
+        labels, _ = predict_nearest(x, self.cluster_centers_, self.threshold_, self.mean_)
         return labels
 
 
-def predict_nearest(x: np.ndarray, centers: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest-centroid topics (−1 below ``threshold``) and the similarities."""
+def predict_nearest(x: np.ndarray, centers: np.ndarray, threshold: float,
+                    mean: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-centroid topics (−1 below ``threshold``) and the similarities (after centring on ``mean``)."""
     x = _normalise(np.asarray(x, dtype=np.float32))
+    if mean is not None:
+        x = _normalise(x - mean)
     sims = x @ np.asarray(centers, dtype=np.float32).T
     best = sims.argmax(1)
     s = sims[np.arange(len(x)), best]

@@ -4,7 +4,7 @@
 
 - ``bertopic_`` is the fitted BERTopic object (its visualisations work:
   ``visualize_barchart``, ``visualize_topics``, ``get_topic_info``…);
-- ``centroids_`` (topics × dim), ``threshold_`` and ``topic_ids_`` are all
+- ``centroids_`` (topics × dim), ``mean_``, ``threshold_`` and ``topic_ids_`` are all
   that ``transform`` needs: nearest centroid, no BERTopic, no UMAP, so
   scoring new comments starts in well under a second and reproduces ``fit``;
 - ``topics_`` is the topic table (id, label, size, share, top words,
@@ -107,6 +107,7 @@ class SourceTopicModel:
         self.topic_ids_ = np.asarray(ids, dtype=np.int64)
         self.centroids_ = clusterer.cluster_centers_[[inv[t] for t in ids]].astype(np.float32)
         self.threshold_ = float(clusterer.threshold_)
+        self.mean_ = clusterer.mean_.astype(np.float32)
         self.labels_ = assigned.astype(np.int64)
         self.similarity_ = clusterer.similarity_.astype(np.float32)
         guide_map = {}
@@ -147,7 +148,7 @@ class SourceTopicModel:
         """Topic ids (−1 for outliers) and similarity to the topic, for new segment embeddings."""
         if not hasattr(self, "centroids_"):
             raise ArtefactError("this topic model is not fitted; call fit() or load a saved pipeline")
-        idx, sims = predict_nearest(embeddings, self.centroids_, self.threshold_)
+        idx, sims = predict_nearest(embeddings, self.centroids_, self.threshold_, self.mean_)
         return np.where(idx >= 0, self.topic_ids_[np.clip(idx, 0, None)], OUTLIER), sims
 
     # -- persistence (safetensors + JSON; no pickles) ---------------------------------------
@@ -156,7 +157,7 @@ class SourceTopicModel:
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        save_file({"centroids": np.ascontiguousarray(self.centroids_),
+        save_file({"centroids": np.ascontiguousarray(self.centroids_), "mean": np.ascontiguousarray(self.mean_),
                    "topic_ids": np.ascontiguousarray(self.topic_ids_)}, str(folder / "centroids.safetensors"))
         meta = {"source": self.source, "seed": self.seed, "threshold": self.threshold_,
                 "guided_labels": {str(k): v for k, v in self.guided_labels_.items()}}
@@ -179,6 +180,7 @@ class SourceTopicModel:
         self = cls(seed=meta["seed"], source=meta["source"])
         self.centroids_ = tensors["centroids"]
         self.topic_ids_ = tensors["topic_ids"]
+        self.mean_ = tensors["mean"]
         self.threshold_ = float(meta["threshold"])
         self.guided_labels_ = {int(k): v for k, v in meta.get("guided_labels", {}).items()}
         if with_bertopic:
