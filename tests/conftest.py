@@ -74,3 +74,19 @@ def small_pipeline(small_sample, session_cache):
     from verbatim.pipeline import Pipeline
 
     return Pipeline(Config(seed=7), cache=session_cache).fit(small_sample)
+
+
+@pytest.fixture(scope="session")
+def sample_pipeline(sample_verbatims):
+    """The real pipeline on the whole shipped sample (what `verbatim demo` fits).
+
+    Uses the project's embedding cache (``data/processed/cache``, or ``$VERBATIM_CACHE_DIR``):
+    vectors depend only on the embedder id and the text, so a warm cache only saves time.
+    """
+    import os
+
+    from verbatim.config import load_config
+    from verbatim.pipeline import Pipeline
+
+    cache = Path(os.environ.get("VERBATIM_CACHE_DIR") or ROOT / "data" / "processed" / "cache")
+    return Pipeline(load_config(SAMPLE / "verbatim.toml"), cache=cache).fit(sample_verbatims)

@@ -170,7 +170,6 @@ def test_cli_mirror_rejects_a_bad_pair_in_one_line(tmp_path):
 
 
 # -- integration: the shipped sample ----------------------------------------------------------------
-SAMPLE_MODEL = ROOT / "models" / "sample"
 NEGATIVE_THEMES = set("ABCDEG") | {"A'", "B'", "C'", "H", "I", "J", "L"}
 
 
@@ -204,11 +203,8 @@ def sample_with_theme_topics(pipe, labels_csv: Path) -> tuple[pd.DataFrame, pd.D
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not (SAMPLE_MODEL / "manifest.json").is_file(), reason="run `verbatim demo` to fit models/sample")
-def test_sample_planted_pair_1_is_mirrored_with_the_employee_side_leading():
-    from verbatim.pipeline import Pipeline
-
-    pipe = Pipeline.load(SAMPLE_MODEL)
+def test_sample_planted_pair_1_is_mirrored_with_the_employee_side_leading(sample_pipeline):
+    pipe = sample_pipeline
     seg, topics = sample_with_theme_topics(pipe, ROOT / "data" / "raw" / "sample" / "labels.csv")
     m = Mirror(n_permutations=499, n_bootstrap=100, n_screen_permutations=4999).fit(
         segments=seg, embeddings=pipe.embeddings_, topics=topics)

@@ -303,6 +303,56 @@ class PolarityConfig:
             raise ConfigError(f"polarity.spike_alpha must be between 0 and 1; got {self.spike_alpha!r}")
 
 
+PeriodName = Literal["month", "quarter", "week", "year"]
+Alternative = Literal["greater", "two-sided", "less"]
+
+
+@dataclass(frozen=True)
+class MirrorConfig:
+    """Settings of the mirror stage (all keyword arguments of :class:`Mirror`)."""
+
+    pair: tuple[str, str] = ("customer", "employee")
+    by: str | None = "unit"
+    period: PeriodName | None = "month"
+    alpha: float = 0.05
+    n_permutations: int = 999
+    n_bootstrap: int = 500
+    min_similarity: float = 0.3
+    secondary_threshold: float = 0.4
+    screen: bool = True
+    n_screen_permutations: int = 9999
+    min_topic_size: int = 20
+    min_irritant_share: float = 0.2
+    min_count: int = 10
+    min_cell_count: int = 3
+    min_units: int = 8
+    max_lag: int = 2
+    anonymity_threshold: int = 10
+    alternative: Alternative = "greater"
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        pair = tuple(self.pair)
+        if len(pair) != 2 or pair[0] == pair[1] or not all(isinstance(s, str) and s for s in pair):
+            raise ConfigError(f"mirror.pair must be two different source names such as ('customer', 'employee'); got {self.pair!r}")
+        object.__setattr__(self, "pair", pair)
+        if self.period is not None and self.period not in typing.get_args(PeriodName):
+            raise ConfigError(f"mirror.period must be one of {', '.join(map(repr, typing.get_args(PeriodName)))} or None; got {self.period!r}")
+        if self.alternative not in typing.get_args(Alternative):
+            raise ConfigError(f"mirror.alternative must be one of {', '.join(map(repr, typing.get_args(Alternative)))}; got {self.alternative!r}")
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
+        for name in ("n_permutations", "n_screen_permutations", "min_topic_size", "min_count", "min_cell_count", "min_units", "anonymity_threshold"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"mirror.{name} must be a positive integer; got {v!r}")
+        if isinstance(self.n_bootstrap, bool) or not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
+            raise ConfigError(f"mirror.n_bootstrap must be a non-negative integer; got {self.n_bootstrap!r}")
+        if isinstance(self.max_lag, bool) or not isinstance(self.max_lag, int) or self.max_lag < 0:
+            raise ConfigError(f"mirror.max_lag must be a non-negative integer; got {self.max_lag!r}")
+
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration. Sections are added stage by stage."""
@@ -313,6 +363,7 @@ class Config:
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     polarity: PolarityConfig = field(default_factory=PolarityConfig)
+    mirror: MirrorConfig = field(default_factory=MirrorConfig)
 
     def with_overrides(self, **sections: Mapping[str, Any]) -> "Config":
         """A copy with some values replaced, e.g. ``cfg.with_overrides(ingest={"date_required": True})``."""
@@ -367,7 +418,7 @@ def _section(cls: type, name: str, d: Any) -> Any:
 
 #: section name → dataclass; later stages register theirs here.
 SECTIONS: dict[str, type] = {"ingest": IngestConfig, "segment": SegmentConfig, "embed": EmbedConfig,
-                             "topics": TopicsConfig, "polarity": PolarityConfig}
+                             "topics": TopicsConfig, "polarity": PolarityConfig, "mirror": MirrorConfig}
 
 
 def from_dict(d: Mapping[str, Any]) -> Config:

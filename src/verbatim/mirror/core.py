@@ -14,10 +14,11 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from ..config import MirrorConfig
 from ..errors import ArtefactError, ConfigError
 from .align import align
 from .index import symmetry_index
-from .linkage import TOO_LITTLE, Alternative, Period, irritant_flags, linkage_screen, pair_linkage
+from .linkage import TOO_LITTLE, irritant_flags, linkage_screen, pair_linkage
 from .stats import bh_qvalues, bootstrap_similarity, permutation_pvalues
 
 log = logging.getLogger("verbatim")
@@ -32,51 +33,6 @@ PAIR_COLUMNS = ["pair", "kind", "source_a", "topic_a", "label_a", "size_a", "sou
                 "similarity", "similarity_low", "similarity_high", "word_similarity", "p", "q", "topic_match",
                 "irritant_share_a", "irritant_share_b", "rate_a", "rate_b", "n_units", "linkage_r", "linkage_p",
                 "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "verdict"]
-
-
-@dataclass(frozen=True)
-class MirrorConfig:
-    """Settings of the mirror stage (all keyword arguments of :class:`Mirror`)."""
-
-    pair: tuple[str, str] = ("customer", "employee")
-    by: str | None = "unit"
-    period: Period | None = "month"
-    alpha: float = 0.05
-    n_permutations: int = 999
-    n_bootstrap: int = 500
-    min_similarity: float = 0.3
-    secondary_threshold: float = 0.4
-    screen: bool = True
-    n_screen_permutations: int = 9999
-    min_topic_size: int = 20
-    min_irritant_share: float = 0.2
-    min_count: int = 10
-    min_cell_count: int = 3
-    min_units: int = 8
-    max_lag: int = 2
-    anonymity_threshold: int = 10
-    alternative: Alternative = "greater"
-    seed: int = 42
-
-    def __post_init__(self) -> None:
-        pair = tuple(self.pair)
-        if len(pair) != 2 or pair[0] == pair[1] or not all(isinstance(s, str) and s for s in pair):
-            raise ConfigError(f"mirror.pair must be two different source names such as ('customer', 'employee'); got {self.pair!r}")
-        object.__setattr__(self, "pair", pair)
-        if self.period is not None and self.period not in get_args(Period):
-            raise ConfigError(f"mirror.period must be one of {', '.join(map(repr, get_args(Period)))} or None; got {self.period!r}")
-        if self.alternative not in get_args(Alternative):
-            raise ConfigError(f"mirror.alternative must be one of {', '.join(map(repr, get_args(Alternative)))}; got {self.alternative!r}")
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
-        for name in ("n_permutations", "n_screen_permutations", "min_topic_size", "min_count", "min_cell_count", "min_units", "anonymity_threshold"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"mirror.{name} must be a positive integer; got {v!r}")
-        if isinstance(self.n_bootstrap, bool) or not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
-            raise ConfigError(f"mirror.n_bootstrap must be a non-negative integer; got {self.n_bootstrap!r}")
-        if isinstance(self.max_lag, bool) or not isinstance(self.max_lag, int) or self.max_lag < 0:
-            raise ConfigError(f"mirror.max_lag must be a non-negative integer; got {self.max_lag!r}")
 
 
 class Mirror:

@@ -33,8 +33,7 @@ from .stats import _pvalue, permutation_corr
 
 log = logging.getLogger("verbatim")
 
-Period = Literal["month", "quarter", "week", "year"]
-Alternative = Literal["greater", "two-sided", "less"]
+from ..config import Alternative, PeriodName as Period  # noqa: E402  (the choices live with the configuration)
 _FREQ = {"month": "M", "quarter": "Q", "week": "W", "year": "Y"}
 TOO_LITTLE = "too little data"
 
