@@ -61,7 +61,7 @@ def npmi_coherence(topic_words: list[list[str]], docs_tokens: list[set[str]], to
     n = len(docs_tokens)
     scores = []
     for ws in topic_words:
-        ws = [w.split()[0] for w in ws[:top_n]]  # a bigram counts by its first word
+        ws = [w.split()[0] for w in ws[:top_n] if w.strip()]  # a bigram counts by its first word
         ws = list(dict.fromkeys(ws))
         pairs = []
         for a in range(len(ws)):
@@ -111,7 +111,8 @@ def fit_bertopic_default(texts, x, seed):
 
 
 def bertopic_words(tm):
-    return [[w for w, _ in tm.get_topic(t)] for t in sorted(tm.get_topics()) if t != -1]
+    # BERTopic pads short topics with empty words: leave them out
+    return [[w for w, _ in tm.get_topic(t) if w.strip()] for t in sorted(tm.get_topics()) if t != -1]
 
 
 def review_texts(seg: pd.DataFrame) -> list[str]:
@@ -223,7 +224,7 @@ def main() -> None:
         "npmi": npmi_coherence(vwords, vtokens), "diversity": diversity(vwords), "stop_share": stop_share(vwords),
         "transform_cold_s": v_cold.get("total_s"), "transform_warm_s": v_warm,
     }
-    print("verbatim done", flush=True)
+    print("verbatim:", json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in rows["verbatim"].items()}), flush=True)
 
     if not args.skip_bertopic:
         t = time.perf_counter()

@@ -225,12 +225,19 @@ def fit_classifier(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarr
             continue
         lr = LogisticRegression(C=C, max_iter=2000).fit(x[tr], y[tr], sample_weight=w[tr])
         oof[te] = lr.decision_function(x[te])
-    cal_x, cal_y = _fit_calibrator(oof, y, w, calibration)
+    # Calibrate on clean labels only: a tag, or a verbatim of one segment (weight 1). A segment of a
+    # longer verbatim inherits its verbatim's rating, a noisy label that would flatten the probabilities.
+    clean = w >= 0.999
+    if clean.sum() < 50 or len(np.unique(y[clean])) < 2:
+        clean = np.ones(len(y), bool)
+    cal_x, cal_y = _fit_calibrator(oof[clean], y[clean], w[clean], calibration)
     lr = LogisticRegression(C=C, max_iter=2000).fit(x, y, sample_weight=w)
     clf = LinearIrritantClassifier(lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), calibration,
                                    cal_x, cal_y)
     p_oof = clf.calibrate(oof)
-    report = {"cv_folds": folds, "cv_auc": auc(y, oof, w), "cv_ece": expected_calibration_error(y, p_oof, weight=w)}
+    report = {"cv_folds": folds, "cv_auc": auc(y, oof, w), "cv_ece": expected_calibration_error(y, p_oof, weight=w),
+              "calibrated_on": int(clean.sum()),
+              "cv_ece_clean": expected_calibration_error(y[clean], p_oof[clean], weight=w[clean])}
     if groups is not None:
         # verbatim level: the mean decision of a verbatim's segments, calibrated against its label
         v = pd.DataFrame({"g": groups, "f": oof, "y": y}).groupby("g", sort=False).agg(f=("f", "mean"), y=("y", "first"))
