@@ -42,9 +42,10 @@ def _check_literal(section: str, name: str, value: Any, tp: Any, sep: str = ".")
         )
 
 
-def _check_positive(section: str, name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{section}.{name} must be a positive integer; got {value!r}")
+def _check_positive(section: str, name: str, value: Any, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ConfigError(f"{section}.{name} must be {kind} integer; got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -342,14 +343,11 @@ class MirrorConfig:
             raise ConfigError(f"mirror.alternative must be one of {', '.join(map(repr, typing.get_args(Alternative)))}; got {self.alternative!r}")
         if not 0 < self.alpha < 1:
             raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
-        for name in ("n_permutations", "n_screen_permutations", "min_topic_size", "min_count", "min_cell_count", "min_units", "anonymity_threshold"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"mirror.{name} must be a positive integer; got {v!r}")
-        if isinstance(self.n_bootstrap, bool) or not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
-            raise ConfigError(f"mirror.n_bootstrap must be a non-negative integer; got {self.n_bootstrap!r}")
-        if isinstance(self.max_lag, bool) or not isinstance(self.max_lag, int) or self.max_lag < 0:
-            raise ConfigError(f"mirror.max_lag must be a non-negative integer; got {self.max_lag!r}")
+        for name in ("n_permutations", "n_screen_permutations", "min_topic_size", "min_count", "min_cell_count",
+                     "min_units", "anonymity_threshold"):
+            _check_positive("mirror", name, getattr(self, name))
+        for name in ("n_bootstrap", "max_lag"):
+            _check_positive("mirror", name, getattr(self, name), allow_zero=True)
 
 
 
