@@ -64,17 +64,21 @@ def test_bertopic_object_is_reachable(small_pipeline):
     assert tm.get_topic(0)  # words of topic 0
 
 
-def test_planted_theme_is_recovered(small_pipeline):
-    """Segments about the planted waiting theme (A) concentrate in few customer topics."""
+@pytest.mark.parametrize("source, theme", [("customer", "A"), ("customer", "B"), ("employee", "A'"), ("employee", "B'")])
+def test_planted_theme_is_recovered(sample_pipeline, source, theme):
+    """Segments of a planted theme (whole sample) concentrate in few topics, and those topics are mostly that theme."""
     from conftest import SAMPLE
 
     labels = pd.read_csv(SAMPLE / "labels.csv")
-    themed = labels[labels["themes"].fillna("").str.split("|").map(lambda t: t == ["A"])]["ref"]
-    s = small_pipeline.segments_
-    seg = s[(s["source"] == "customer") & s["id"].isin(set(themed)) & (s["topic"] >= 0)]
-    assert len(seg) >= 30
-    top2 = seg["topic"].value_counts().head(2).sum() / len(seg)
-    assert top2 >= 0.5, f"only {top2:.0%} of waiting-theme segments in the 2 main topics"
+    tag = {"commentaire": "", "ce_qui_va_bien": "#pros", "ce_qui_irrite": "#cons"}
+    labels["id"] = labels["ref"] + labels["field"].map(tag)
+    single = labels[labels["themes"].fillna("").str.split("|").map(lambda t: t == [theme])]["id"]
+    s = sample_pipeline.segments_
+    seg = s[(s["source"] == source) & s["id"].isin(set(single)) & (s["topic"] >= 0)]
+    assert len(seg) >= 50
+    top = seg["topic"].value_counts()
+    share = top.head(3).sum() / len(seg)
+    assert share >= 0.5, f"only {share:.0%} of theme {theme} segments in its 3 main topics"
 
 
 def test_verbatim_topics_union(small_pipeline):

@@ -10,7 +10,8 @@ seed, and ``transform`` disagrees with ``fit``. Here instead:
 1. many micro-clusters by spherical k-means from a fixed internal random
    state (``random_state``, not the run's seed: topics must not change when
    only the seed of the statistics changes — BERTopic's most reported issue);
-2. Ward agglomeration of the micro-centroids into ``n_topics`` topics;
+2. Ward agglomeration of the micro-centroids, weighted by their sizes, into
+   ``n_topics`` topics;
 3. optional guidance toward a taxonomy: each seed phrase set is a centroid
    pulled toward its examples;
 4. Lloyd refinement until every segment sits with its nearest centroid, so
@@ -27,7 +28,6 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 
 log = logging.getLogger("verbatim")
@@ -44,6 +44,37 @@ def _cluster_sums(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     onehot = sp.csr_matrix((np.ones(len(labels), np.float32), (labels, np.arange(len(labels)))),
                            shape=(k, len(labels)))
     return np.asarray(onehot @ x, dtype=np.float32)
+
+
+def weighted_ward(centers: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Ward agglomeration of weighted points (micro-centroids weighted by their sizes) into ``k`` groups.
+
+    Merging clusters a and b costs ``w_a w_b / (w_a + w_b) · ‖c_a − c_b‖²`` (Lance–Williams updates),
+    the increase of the within-cluster sum of squares of the underlying segments: a micro-cluster of
+    one odd segment joins a neighbour cheaply instead of becoming a topic of its own, as it does when
+    centroids are merged unweighted.
+    """
+    m = len(centers)
+    c = centers.astype(np.float64)
+    w = weights.astype(np.float64)
+    sq = np.maximum((c * c).sum(1)[:, None] + (c * c).sum(1)[None, :] - 2 * c @ c.T, 0)
+    d = (w[:, None] * w[None, :] / (w[:, None] + w[None, :])) * sq
+    np.fill_diagonal(d, np.inf)
+    size = w.copy()
+    parent = np.arange(m)
+    for _ in range(m - k):
+        i, j = np.unravel_index(np.argmin(d), d.shape)
+        if i > j:
+            i, j = j, i
+        ni, nj, nk = size[i], size[j], size
+        new = ((ni + nk) * d[i] + (nj + nk) * d[j] - nk * d[i, j]) / (ni + nj + nk)
+        d[i], d[:, i] = new, new
+        d[i, i] = np.inf
+        d[j, :], d[:, j] = np.inf, np.inf
+        size[i] = ni + nj
+        parent[parent == j] = i
+    _, groups = np.unique(parent, return_inverse=True)
+    return groups
 
 
 def spherical_kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
@@ -117,8 +148,7 @@ class TopicClusterer:
         micro_centers, sizes, remap = micro_centers[keep], sizes[keep], np.cumsum(keep) - 1
         micro_labels = remap[micro_labels]
         if len(micro_centers) > k:
-            z = linkage(micro_centers.astype(np.float64), method="ward")
-            groups = fcluster(z, t=k, criterion="maxclust") - 1
+            groups = weighted_ward(micro_centers, sizes, k)
         else:
             groups = np.arange(len(micro_centers))
         labels = groups[micro_labels]
