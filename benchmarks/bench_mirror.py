@@ -10,7 +10,8 @@
    chosen irritant from unit-level latent rates correlated at ρ (0 = nothing planted, 0.5 = planted).
    The linkage test depends only on these counts, so the topic assignments are reused and each dataset
    is simulated at the count level. The decision is the one the mirror makes for a matched pair:
-   unit-level permutation p, and the Bonferroni combination with the unit × month cell test.
+   unit-level permutation p, and its min-p combination with the unit × month cell test on the
+   same unit shuffles (what the mirror declares).
    Targets: declared at α = 0.05 in 5% ± 2% of null datasets; ≥ 80% with ρ = 0.5 over 30 units.
 2. **The shipped sample**: the planted pairs (1: A'→A, employee leading by a month; 2: B'↔B) found,
    pair 3 (C'/C) similar without linkage, D E G H I J one-sided — with the planted themes as topics
@@ -95,15 +96,17 @@ def simulate_counts(rng, base_c: float, base_e: float, rho: float, units: int = 
 
 
 def decide(rng, KC, NC, KE, NE, n_perm: int, cells: bool) -> tuple[bool, bool]:
-    from verbatim.mirror.linkage import cell_linkage, unit_linkage
+    """(unit test alone, the mirror's decision: unit and cell tests joined by min-p) at α."""
+    from verbatim.config import MirrorConfig
+    from verbatim.mirror.linkage import linkage_test, unit_linkage
 
-    u = unit_linkage(KC.sum(1), NC.sum(1), KE.sum(1), NE.sum(1), rng, n_perm, min_count=10, min_units=8)
-    unit_hit = bool(u["p"] < ALPHA)
+    cfg = MirrorConfig()
     if not cells:
-        return unit_hit, unit_hit
-    c = cell_linkage(KC, NC, KE, NE, rng, n_perm, min_count=3, min_units=8, max_lag=1)
-    p = min(1.0, 2 * min(u["p"], c["cell_p"])) if not np.isnan(c["cell_p"]) else u["p"]
-    return unit_hit, bool(p < ALPHA)
+        u = unit_linkage(KC.sum(1), NC.sum(1), KE.sum(1), NE.sum(1), rng, n_perm, cfg.min_count, cfg.min_units)
+        return bool(u["p"] < ALPHA), bool(u["p"] < ALPHA)
+    lk = linkage_test(KC.sum(1), NC.sum(1), KE.sum(1), NE.sum(1), KC, NC, KE, NE, rng, n_perm, cfg.min_count,
+                      cfg.min_cell_count, cfg.min_units, cfg.max_lag)
+    return bool(lk["p"] < ALPHA), bool(lk["joint_p"] < ALPHA)
 
 
 def simulation(pools: dict, n_null: int, n_power: int, n_perm: int, n_cells: int, seed: int = 7) -> dict:
@@ -198,7 +201,7 @@ def main() -> None:
         r = sim[name]
         print(f"{name:>5} (mean realised unit r {r['realised_r']:+.2f}): declared in {r['unit_rate']:.1%} of "
               f"{r['datasets']} datasets (unit test), {r['combined_rate']:.1%} of {r['combined_datasets']} "
-              f"(unit + cell rule) — target {target} [{r['seconds']:.0f}s]")
+              f"(the mirror's unit + cell min-p rule) — target {target} [{r['seconds']:.0f}s]")
 
     if not args.skip_sample:
         print("\n== 2. the shipped sample ==", flush=True)

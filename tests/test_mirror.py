@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from verbatim.cli import main
 from verbatim.mirror import Mirror, MirrorConfig, mask_pii
 from verbatim.mirror.align import hungarian, word_similarity
-from verbatim.mirror.linkage import cell_linkage, eb_shrink, irritant_flags, lead_of, unit_linkage
+from verbatim.mirror.linkage import cell_linkage, eb_shrink, irritant_flags, lead_of, linkage_test, unit_linkage
 from verbatim.mirror.report import render_report
-from verbatim.mirror.stats import bh_qvalues, permutation_corr
+from verbatim.mirror.stats import bh_qvalues, min_p_combined, permutation_corr
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,6 +47,48 @@ def test_planted_correlation_gives_small_p_and_independent_rates_roughly_uniform
     ps = np.array([permutation_corr(rng.normal(size=20), rng.normal(size=20), 199, rng)[1] for _ in range(300)])
     assert 0.02 <= (ps < 0.05).mean() <= 0.09
     assert 0.42 <= ps.mean() <= 0.58
+
+
+def test_min_p_joins_two_statistics_without_losing_calibration():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=25)
+    perms = np.argsort(rng.random((999, 25)), axis=1)
+    _, p1, null1 = permutation_corr(x, 0.5 * x + rng.normal(size=25), 999, rng, perms=perms, return_null=True)
+    # one statistic, or the same one twice: the ordinary permutation p
+    assert min_p_combined([0.3], [null1]) == pytest.approx(_p := (1 + np.sum(null1 >= 0.3 - 1e-12)) / 1000)
+    assert min_p_combined([0.3, 0.3], [null1, null1]) == pytest.approx(_p)
+    # nothing planted: two correlated statistics (r of the values and r of their ranks) on shared shuffles
+    hits, joint, single = 0, [], []
+    for _ in range(300):
+        a, b = rng.normal(size=20), rng.normal(size=20)
+        pm = np.argsort(rng.random((199, 20)), axis=1)
+        r1, q1, n1 = permutation_corr(a, b, 199, rng, perms=pm, return_null=True)
+        r2, q2, n2 = permutation_corr(np.argsort(np.argsort(a)), np.argsort(np.argsort(b)), 199, rng, perms=pm,
+                                      return_null=True)
+        joint.append(min_p_combined([r1, r2], [n1, n2]))
+        single.append(min(q1, q2))
+        hits += joint[-1] < 0.05
+    joint, single = np.array(joint), np.array(single)
+    assert 0.02 <= hits / 300 <= 0.09
+    assert np.all(joint >= single - 1e-12) and np.all(joint <= 2 * single + 0.02)   # between min p and Bonferroni
+
+
+def test_linkage_test_detects_a_planted_unit_linkage_and_not_an_absent_one():
+    rng = np.random.default_rng(5)
+    u, t = 30, 6
+
+    def counts(rho):
+        z = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=u)
+        pc, pe = (1 / (1 + np.exp(-(-1.5 + 0.7 * z[:, i]))) for i in (0, 1))
+        nc, ne = np.full((u, t), 20), np.full((u, t), 10)
+        return rng.binomial(nc, pc[:, None]), nc, rng.binomial(ne, pe[:, None]), ne
+
+    kc, nc, ke, ne = counts(0.9)
+    res = linkage_test(kc.sum(1), nc.sum(1), ke.sum(1), ne.sum(1), kc, nc, ke, ne, rng, 499)
+    assert res["r"] > 0.5 and res["joint_p"] < 0.01 and res["p"] < 0.01
+    kc, nc, ke, ne = counts(0.0)
+    res = linkage_test(kc.sum(1), nc.sum(1), ke.sum(1), ne.sum(1), None, None, None, None, rng, 499)
+    assert res["joint_p"] == res["p"] and np.isnan(res["cell_p"])   # no cells: the unit test alone
 
 
 def test_eb_shrinkage_pulls_small_units_more():

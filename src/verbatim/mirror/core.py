@@ -115,12 +115,11 @@ class Mirror:
             if kind == "secondary" and not row["topic_match"]:
                 continue  # a secondary link is kept only when it holds up
             rows.append(row)
-        # family 1 (confirmatory): topic-matched irritant pairs; unit and cell tests combined by Bonferroni
+        # family 1 (confirmatory): topic-matched irritant pairs; unit and cell tests combined by min-p
         fam1 = [r for r in rows if r["kind"] == "primary" and r["topic_match"] and is_irritant(r)] if by is not None else []
         for r in fam1:
             r["_lk"] = pair_linkage(segments, cfg.pair, r["topic_a"], r["topic_b"], **lk_args)
-            u, c = r["_lk"]["p"], r["_lk"]["cell_p"]
-            r["_p"] = u if np.isnan(c) else (min(1.0, 2 * min(u, c)) if not np.isnan(u) else min(1.0, 2 * c))
+            r["_p"] = r["_lk"]["joint_p"]
         tested = [r for r in fam1 if not np.isnan(r["_p"])]
         for r, q in zip(tested, bh_qvalues([r["_p"] for r in tested])):
             r["linkage_q"] = q

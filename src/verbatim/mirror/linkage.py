@@ -16,6 +16,11 @@ least one irritant segment in the topic.
   the mirror hypothesis is a positive association).
 - **Cells**: the same over unit × period cells, shuffling whole units (each
   unit keeps its own time series, so seasonality cannot create a linkage).
+- **One decision per pair** (:func:`linkage_test`): the unit and the cell
+  statistics are computed on the *same* unit shuffles, and their smaller
+  p-value is referred to its own permutation distribution (Tippett's min-p
+  with the exact joint null, Westfall & Young): one p-value that uses both
+  views without a Bonferroni penalty for two correlated tests.
 - **Lead/lag**: within-unit demeaned cell rates; r at lags −L..+L, where lag
   +k pairs B at period t with A at period t+k (B leads by k). The null
   distribution of the largest lagged r comes from the same unit shuffles; the
@@ -29,7 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .stats import _pvalue, permutation_corr
+from .stats import _pvalue, min_p_combined, permutation_corr
 
 log = logging.getLogger("verbatim")
 
@@ -116,8 +121,10 @@ def eb_shrink(k: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 # -- unit level -----------------------------------------------------------------------------------
 def unit_linkage(ka, na, kb, nb, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
-                 min_units: int = 8, alternative: Alternative = "greater") -> dict:
-    """Correlation across units of two sides' shrunk irritant rates, with a unit-shuffle p-value."""
+                 min_units: int = 8, alternative: Alternative = "greater", perms: np.ndarray | None = None) -> dict:
+    """Correlation across units of two sides' shrunk irritant rates, with a unit-shuffle p-value.
+    ``perms`` (permutations of the usable units, one per row) replaces fresh shuffles; the null
+    distribution is returned as ``null``."""
     ka, na, kb, nb = (np.asarray(v, float) for v in (ka, na, kb, nb))
     ok = (na >= min_count) & (nb >= min_count)
     res = {"n_units": int(ok.sum()), "r": np.nan, "p": np.nan, "rate_a": np.nan, "rate_b": np.nan}
@@ -126,11 +133,11 @@ def unit_linkage(ka, na, kb, nb, rng: np.random.Generator, n_permutations: int =
         return res
     ra, rb = eb_shrink(ka[ok], na[ok]), eb_shrink(kb[ok], nb[ok])
     res["rate_a"], res["rate_b"] = float(ka[ok].sum() / na[ok].sum()), float(kb[ok].sum() / nb[ok].sum())
-    r, p = permutation_corr(ra, rb, n_permutations, rng, alternative)
+    r, p, null = permutation_corr(ra, rb, n_permutations, rng, alternative, perms=perms, return_null=True)
     if np.isnan(r):
         res["status"] = "no variation"
         return res
-    res.update(r=r, p=p, status="ok", shrunk_a=ra, shrunk_b=rb)
+    res.update(r=r, p=p, status="ok", shrunk_a=ra, shrunk_b=rb, null=null)
     return res
 
 
@@ -173,8 +180,10 @@ def _lagged(da, va, db, vb, max_lag: int) -> np.ndarray:
 
 
 def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 3,
-                 min_units: int = 8, max_lag: int = 2, alternative: Alternative = "greater") -> dict:
-    """Unit × period linkage and cross-lagged correlations from U×T count matrices."""
+                 min_units: int = 8, max_lag: int = 2, alternative: Alternative = "greater",
+                 perms: np.ndarray | None = None) -> dict:
+    """Unit × period linkage and cross-lagged correlations from U×T count matrices (``perms``: as
+    :func:`unit_linkage`; the cell statistic's null is returned as ``null_cell``)."""
     KA, NA, KB, NB = (np.asarray(v, float) for v in (KA, NA, KB, NB))
     ra, va = _shrunk_matrix(KA, NA, min_count)
     rb, vb = _shrunk_matrix(KB, NB, min_count)
@@ -190,10 +199,11 @@ def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int =
     cell_r = _pooled_r(np.nan_to_num(ra), np.nan_to_num(rb), both)
     lag_r = _lagged(da, va, db, vb, max_lag)
     u = ra.shape[0]
+    perms = perms if perms is not None else np.argsort(rng.random((n_permutations, u)), axis=1)
+    n_permutations = len(perms)
     null_cell = np.empty(n_permutations)
     null_lag = np.empty((n_permutations, len(lags)))
-    for b in range(n_permutations):
-        perm = rng.permutation(u)
+    for b, perm in enumerate(perms):
         null_cell[b] = _pooled_r(np.nan_to_num(ra), np.nan_to_num(rb[perm]), va & vb[perm])
         null_lag[b] = _lagged(da, va, db[perm], vb[perm], max_lag)
     null_cell = np.nan_to_num(null_cell, nan=0.0)
@@ -204,8 +214,33 @@ def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int =
     lag_p = float((1 + np.sum(null_lag.max(1) >= stat - 1e-12)) / (1 + n_permutations))
     res.update(status="ok", cell_r=cell_r,
                cell_p=_pvalue(cell_r, null_cell, alternative) if not np.isnan(cell_r) else np.nan,
-               lag_r=[float(x) for x in lag_r], best_lag=lags[best], lag_p=lag_p)
+               lag_r=[float(x) for x in lag_r], best_lag=lags[best], lag_p=lag_p, null_cell=null_cell)
     return res
+
+
+def linkage_test(ka, na, kb, nb, KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int = 999,
+                 min_count: int = 10, min_cell_count: int = 3, min_units: int = 8, max_lag: int = 2,
+                 alternative: Alternative = "greater") -> dict:
+    """The pair's linkage decision: unit-level test (vectors ``ka, na, kb, nb``) and unit × period test
+    (U×T matrices, rows in the same unit order) on the same shuffles of the units usable at unit level,
+    combined by min-p against its exact permutation null (``joint_p``; the unit ``p`` alone when the
+    cells are too sparse). Returns the union of :func:`unit_linkage`'s and :func:`cell_linkage`'s keys."""
+    ka, na, kb, nb = (np.asarray(v, float) for v in (ka, na, kb, nb))
+    ok = (na >= min_count) & (nb >= min_count)
+    perms = np.argsort(rng.random((n_permutations, int(ok.sum()))), axis=1)
+    u = unit_linkage(ka, na, kb, nb, rng, n_permutations, min_count, min_units, alternative, perms=perms)
+    out = dict(u, joint_p=u["p"])
+    lags = list(range(-max_lag, max_lag + 1))
+    out.update(cell_r=np.nan, cell_p=np.nan, lags=lags, lag_r=[np.nan] * len(lags), best_lag=None, lag_p=np.nan,
+               n_cells=0)
+    if KA is None or u["status"] != "ok":
+        return out
+    c = cell_linkage(*(np.asarray(m, float)[ok] for m in (KA, NA, KB, NB)), rng, n_permutations, min_cell_count,
+                     min_units, max_lag, alternative, perms=perms)
+    out.update({k: c[k] for k in ("cell_r", "cell_p", "lag_r", "best_lag", "lag_p", "n_cells")})
+    if not np.isnan(c["cell_p"]):
+        out["joint_p"] = min_p_combined([u["r"], c["cell_r"]], [u["null"], c["null_cell"]], alternative)
+    return out
 
 
 def lead_of(best_lag: int | None, lag_p: float, alpha: float, a: str, b: str) -> str:
@@ -242,6 +277,35 @@ def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: int, to
                  "lag_r": [], "best_lag": None, "lag_p": np.nan, "lead": TOO_LITTLE, "units": pd.DataFrame()}
     if by not in segments or segments[by].isna().all():
         return out
+    ta = count_table(segments, pair[0], topic_a, by, None, irritant)
+    tb = count_table(segments, pair[1], topic_b, by, None, irritant)
+    units = ta.add_suffix("_a").join(tb.add_suffix("_b"), how="inner")
+    mats = (None,) * 4
+    if period is not None and "date" in segments and segments["date"].notna().any():
+        ca = count_table(segments, pair[0], topic_a, by, period, irritant)
+        cb = count_table(segments, pair[1], topic_b, by, period, irritant)
+        if len(ca) and len(cb):
+            cell_units, periods, mats = count_matrices(ca, cb)
+            row = {u: i for i, u in enumerate(cell_units)}
+            pick = [row.get(u, -1) for u in units.index]   # units with no dated row: empty cells
+            mats = tuple(np.vstack([m, np.zeros((1, m.shape[1]))])[pick] for m in mats)
+            out["periods"] = [str(p) for p in periods]
+    lk = linkage_test(units["k_a"], units["n_a"], units["k_b"], units["n_b"], *mats, rng=rng,
+                      n_permutations=n_permutations, min_count=min_count, min_cell_count=min_cell_count,
+                      min_units=min_units, max_lag=max_lag, alternative=alternative)
+    units["rate_a"] = units["k_a"] / units["n_a"]
+    units["rate_b"] = units["k_b"] / units["n_b"]
+    ok = (units["n_a"] >= min_count) & (units["n_b"] >= min_count)
+    units["used"] = ok
+    if "shrunk_a" in lk:
+        units.loc[ok, "shrunk_a"] = lk.pop("shrunk_a")
+        units.loc[ok, "shrunk_b"] = lk.pop("shrunk_b")
+    lk.pop("null", None)
+    out.update(lk)
+    out["units"] = units.reset_index().rename(columns={by: "unit"})
+    if mats[0] is not None:
+        out["lead"] = lead_of(out["best_lag"], out["lag_p"], alpha, pair[0], pair[1])
+    return out
     ta = count_table(segments, pair[0], topic_a, by, None, irritant)
     tb = count_table(segments, pair[1], topic_b, by, None, irritant)
     units = ta.add_suffix("_a").join(tb.add_suffix("_b"), how="inner")

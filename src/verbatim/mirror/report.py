@@ -200,7 +200,8 @@ vient d'un bootstrap des segments dans chaque thème ; les valeurs q contrôlent
 {{ cfg.min_similarity }}. Le lien par unité corrèle, entre unités, la part des répondants de chaque côté ayant un irritant
 dans le thème (taux rétrécis par Bayes empirique, unités de moins de {{ cfg.min_count }} répondants écartées, au moins
 {{ cfg.min_units }} unités, sinon « trop peu de données ») ; la valeur p vient de {{ cfg.n_permutations }} permutations
-des unités, combinée (Bonferroni) avec le test par cellules unité × {{ cfg.period or "période" }}. Les paires de thèmes
+des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
+petite des deux valeurs p est rapportée à sa propre distribution de permutation (min-p de Westfall–Young). Les paires de thèmes
 différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, FDR propre).
 L'avance est le décalage de corrélation maximale entre taux centrés par unité ; elle n'est affirmée que si ce maximum est
 significatif.</p>
@@ -214,7 +215,8 @@ partner; its confidence interval from a bootstrap of segments within topics; q-v
 {{ cfg.min_similarity }}. Unit linkage correlates, across units, the share of each side's respondents with an irritant
 in the topic (empirical-Bayes shrunk rates; units under {{ cfg.min_count }} respondents left out; at least
 {{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
-combined (Bonferroni) with the unit × {{ cfg.period or "period" }} cell test. Pairs of different topics are screened
+and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values is
+referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
 separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR). The lead is the lag of
 largest correlation between within-unit centred rates, claimed only when that maximum is significant. Employee
 examples come only from units with at least {{ cfg.anonymity_threshold }} respondents, and all examples are masked for

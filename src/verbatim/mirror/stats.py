@@ -88,18 +88,38 @@ def bootstrap_similarity(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int
 
 
 def permutation_corr(x: np.ndarray, y: np.ndarray, n_permutations: int, rng: np.random.Generator,
-                     alternative: str = "greater") -> tuple[float, float]:
-    """Pearson r of ``x`` and ``y`` and its permutation p-value (``y`` shuffled)."""
+                     alternative: str = "greater", perms: np.ndarray | None = None, return_null: bool = False):
+    """Pearson r of ``x`` and ``y`` and its permutation p-value (``y`` shuffled; by the rows of
+    ``perms`` when given); with ``return_null`` also the null distribution of r."""
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
-        return float("nan"), float("nan")
+        return (float("nan"), float("nan"), None) if return_null else (float("nan"), float("nan"))
     xs = (x - x.mean()) / x.std()
     ys = (y - y.mean()) / y.std()
     r = float(xs @ ys / len(x))
-    perms = np.argsort(rng.random((n_permutations, len(y))), axis=1)
+    perms = perms if perms is not None else np.argsort(rng.random((n_permutations, len(y))), axis=1)
     null = (ys[perms] @ xs) / len(x)
-    return r, _pvalue(r, null, alternative)
+    p = _pvalue(r, null, alternative)
+    return (r, p, null) if return_null else (r, p)
+
+
+def min_p_combined(observed: list[float], nulls: list[np.ndarray], alternative: str = "greater") -> float:
+    """One p-value for several statistics computed on the same permutations: the smallest of their
+    p-values, referred to the distribution of that smallest p over the permutations themselves
+    (Tippett's min-p with the exact joint null; Westfall & Young 1993). At most about the
+    Bonferroni bound, and as valid: the permutations are exchangeable under the joint null."""
+    obs = np.asarray(observed, float)
+    null = np.column_stack(nulls)                        # permutations × statistics
+    if alternative == "less":
+        obs, null = -obs, -null
+    elif alternative != "greater":
+        obs, null = np.abs(obs), np.abs(null)
+    b = len(null)
+    p_obs = (1 + (null >= obs - 1e-12).sum(0)) / (1 + b)
+    ge = np.column_stack([b - np.searchsorted(np.sort(col), col - 1e-12, side="left") for col in null.T])
+    p_null = (ge + (obs >= null - 1e-12)) / (1 + b)    # each permutation among all 1 + b values
+    return float((1 + np.sum(p_null.min(1) <= p_obs.min() + 1e-12)) / (1 + b))
 
 
 def _pvalue(obs: float, null: np.ndarray, alternative: str) -> float:
