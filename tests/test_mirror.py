@@ -13,7 +13,7 @@ from verbatim.mirror import Mirror, MirrorConfig, mask_pii
 from verbatim.mirror.align import hungarian, word_similarity
 from verbatim.mirror.linkage import cell_linkage, eb_shrink, irritant_flags, lead_of, linkage_test, unit_linkage
 from verbatim.mirror.report import render_report
-from verbatim.mirror.stats import bh_qvalues, min_p_combined, permutation_corr
+from verbatim.mirror.stats import bh_qvalues, min_p_combined, permutation_corr, unit_shuffles
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def test_planted_correlation_gives_small_p_and_independent_rates_roughly_uniform
 def test_min_p_joins_two_statistics_without_losing_calibration():
     rng = np.random.default_rng(4)
     x = rng.normal(size=25)
-    perms = np.argsort(rng.random((999, 25)), axis=1)
+    perms = unit_shuffles(rng, 999, 25)
     _, p1, null1 = permutation_corr(x, 0.5 * x + rng.normal(size=25), 999, rng, perms=perms, return_null=True)
     # one statistic, or the same one twice: the ordinary permutation p
     assert min_p_combined([0.3], [null1]) == pytest.approx(_p := (1 + np.sum(null1 >= 0.3 - 1e-12)) / 1000)
@@ -61,7 +61,7 @@ def test_min_p_joins_two_statistics_without_losing_calibration():
     hits, joint, single = 0, [], []
     for _ in range(300):
         a, b = rng.normal(size=20), rng.normal(size=20)
-        pm = np.argsort(rng.random((199, 20)), axis=1)
+        pm = unit_shuffles(rng, 199, 20)
         r1, q1, n1 = permutation_corr(a, b, 199, rng, perms=pm, return_null=True)
         r2, q2, n2 = permutation_corr(np.argsort(np.argsort(a)), np.argsort(np.argsort(b)), 199, rng, perms=pm,
                                       return_null=True)

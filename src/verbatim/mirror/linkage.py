@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .stats import _pvalue, min_p_combined, permutation_corr
+from .stats import _pvalue, min_p_combined, permutation_corr, unit_shuffles
 
 log = logging.getLogger("verbatim")
 
@@ -199,7 +199,7 @@ def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int =
     cell_r = _pooled_r(np.nan_to_num(ra), np.nan_to_num(rb), both)
     lag_r = _lagged(da, va, db, vb, max_lag)
     u = ra.shape[0]
-    perms = perms if perms is not None else np.argsort(rng.random((n_permutations, u)), axis=1)
+    perms = perms if perms is not None else unit_shuffles(rng, n_permutations, u)
     n_permutations = len(perms)
     null_cell = np.empty(n_permutations)
     null_lag = np.empty((n_permutations, len(lags)))
@@ -227,7 +227,7 @@ def linkage_test(ka, na, kb, nb, KA, NA, KB, NB, rng: np.random.Generator, n_per
     cells are too sparse). Returns the union of :func:`unit_linkage`'s and :func:`cell_linkage`'s keys."""
     ka, na, kb, nb = (np.asarray(v, float) for v in (ka, na, kb, nb))
     ok = (na >= min_count) & (nb >= min_count)
-    perms = np.argsort(rng.random((n_permutations, int(ok.sum()))), axis=1)
+    perms = unit_shuffles(rng, n_permutations, int(ok.sum()))
     u = unit_linkage(ka, na, kb, nb, rng, n_permutations, min_count, min_units, alternative, perms=perms)
     out = dict(u, joint_p=u["p"])
     lags = list(range(-max_lag, max_lag + 1))
@@ -351,7 +351,7 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
     za = {t: z(pair[0], t) for t in ea}
     zb = {t: z(pair[1], t) for t in eb}
     m = int(ok.sum())
-    perms = np.argsort(rng.random((cfg.n_screen_permutations, m)), axis=1)
+    perms = unit_shuffles(rng, cfg.n_screen_permutations, m)
     tests = []
     for ta in ea:
         for tb in eb:

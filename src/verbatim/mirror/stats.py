@@ -87,6 +87,12 @@ def bootstrap_similarity(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int
     return np.quantile(draws, tail, axis=0), np.quantile(draws, 1 - tail, axis=0)
 
 
+def unit_shuffles(rng: np.random.Generator, n_permutations: int, n: int) -> np.ndarray:
+    """``n_permutations`` random permutations of ``range(n)``, one per row (drawn in one call, so
+    several statistics can share them)."""
+    return np.argsort(rng.random((n_permutations, n)), axis=1)
+
+
 def permutation_corr(x: np.ndarray, y: np.ndarray, n_permutations: int, rng: np.random.Generator,
                      alternative: str = "greater", perms: np.ndarray | None = None, return_null: bool = False):
     """Pearson r of ``x`` and ``y`` and its permutation p-value (``y`` shuffled; by the rows of
@@ -98,7 +104,7 @@ def permutation_corr(x: np.ndarray, y: np.ndarray, n_permutations: int, rng: np.
     xs = (x - x.mean()) / x.std()
     ys = (y - y.mean()) / y.std()
     r = float(xs @ ys / len(x))
-    perms = perms if perms is not None else np.argsort(rng.random((n_permutations, len(y))), axis=1)
+    perms = perms if perms is not None else unit_shuffles(rng, n_permutations, len(y))
     null = (ys[perms] @ xs) / len(x)
     p = _pvalue(r, null, alternative)
     return (r, p, null) if return_null else (r, p)
