@@ -131,6 +131,8 @@ def test_taxonomy_sources_parse_from_toml_and_reject_a_bare_string():
     assert TopicsConfig(taxonomy=({"name": "x", "examples": ["y"]},)).taxonomy[0].applies_to("customer")
     with pytest.raises(ConfigError, match="sources must be a list of source names"):
         TopicsConfig(taxonomy=({"name": "x", "examples": ["y"], "sources": "employee"},))
+    with pytest.raises(ConfigError, match="sources must be a list of source names"):
+        TopicsConfig(taxonomy=({"name": "x", "examples": ["y"], "sources": 5},))
 
 
 def test_clusterer_outlier_quantile_and_predict():

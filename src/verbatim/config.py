@@ -225,7 +225,7 @@ class TaxonomyEntry:
         object.__setattr__(self, "examples", tuple(self.examples))
         if not self.name or not self.examples:
             raise ConfigError(f"a taxonomy entry needs a name and at least one example; got {self.name!r}")
-        if isinstance(self.sources, str) or not all(isinstance(x, str) and x for x in self.sources):
+        if not isinstance(self.sources, (list, tuple)) or not all(isinstance(x, str) and x for x in self.sources):
             raise ConfigError(f"taxonomy entry {self.name!r}: sources must be a list of source names, "
                               f"e.g. sources = [\"employee\"]; got {self.sources!r}")
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -266,9 +266,8 @@ class TopicsConfig:
             if isinstance(t, TaxonomyEntry):
                 tax.append(t)
             elif isinstance(t, Mapping) and set(t) <= {"name", "examples", "sources"}:
-                src = t.get("sources", ())
                 tax.append(TaxonomyEntry(str(t.get("name", "")), tuple(t.get("examples", ())),
-                                         src if isinstance(src, str) else tuple(src)))
+                                         t.get("sources", ())))
             else:
                 raise ConfigError(f"each [[topics.taxonomy]] entry needs name and examples (and optional "
                                   f"sources); got {t!r}")

@@ -48,7 +48,7 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
     seg["topic"] = OUTLIER
     seg["topic_similarity"] = np.float32(0)
     tables = []
-    for source in sorted(seg["source"].unique()):
+    for source in present:
         mask = (seg["source"] == source).to_numpy()
         own = [i for i, t in enumerate(cfg.taxonomy) if t.applies_to(source)]  # entries for this source
         m = SourceTopicModel(cfg, seed=seed, source=source,
