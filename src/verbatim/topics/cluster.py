@@ -46,13 +46,15 @@ def _cluster_sums(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(onehot @ x, dtype=np.float32)
 
 
-def weighted_ward(centers: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
-    """Ward agglomeration of weighted points (micro-centroids weighted by their sizes) into ``k`` groups.
+def ward_merges(centers: np.ndarray, weights: np.ndarray, k_min: int = 1) -> list[tuple[int, int]]:
+    """The merge sequence of a Ward agglomeration of weighted points (micro-centroids weighted by
+    their sizes), down to ``k_min`` groups: a list of (kept, absorbed) point indices.
 
     Merging clusters a and b costs ``w_a w_b / (w_a + w_b) · ‖c_a − c_b‖²`` (Lance–Williams updates),
     the increase of the within-cluster sum of squares of the underlying segments: a micro-cluster of
     one odd segment joins a neighbour cheaply instead of becoming a topic of its own, as it does when
-    centroids are merged unweighted.
+    centroids are merged unweighted. The sequence is the topic tree: cut it at any number of topics
+    with :func:`cut_merges`.
     """
     m = len(centers)
     c = centers.astype(np.float64)
@@ -61,8 +63,8 @@ def weighted_ward(centers: np.ndarray, weights: np.ndarray, k: int) -> np.ndarra
     d = (w[:, None] * w[None, :] / (w[:, None] + w[None, :])) * sq
     np.fill_diagonal(d, np.inf)
     size = w.copy()
-    parent = np.arange(m)
-    for _ in range(m - k):
+    merges = []
+    for _ in range(max(0, m - max(1, k_min))):
         i, j = np.unravel_index(np.argmin(d), d.shape)
         if i > j:
             i, j = j, i
@@ -72,9 +74,56 @@ def weighted_ward(centers: np.ndarray, weights: np.ndarray, k: int) -> np.ndarra
         d[i, i] = np.inf
         d[j, :], d[:, j] = np.inf, np.inf
         size[i] = ni + nj
+        merges.append((int(i), int(j)))
+    return merges
+
+
+def cut_merges(m: int, merges: list[tuple[int, int]], k: int) -> np.ndarray:
+    """Group of each of ``m`` points after the first ``m − k`` merges (groups numbered 0..k−1)."""
+    parent = np.arange(m)
+    for i, j in merges[: max(0, m - k)]:
         parent[parent == j] = i
     _, groups = np.unique(parent, return_inverse=True)
     return groups
+
+
+def weighted_ward(centers: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Ward agglomeration of weighted points into ``k`` groups (see :func:`ward_merges`)."""
+    return cut_merges(len(centers), ward_merges(centers, weights, k), k)
+
+
+def choose_k(x: np.ndarray, micro_labels: np.ndarray, m: int, merges: list[tuple[int, int]],
+             k_range: tuple[int, int], rng: np.random.Generator, min_share: float = 0.04,
+             sample: int = 2000) -> tuple[int, dict[int, float]]:
+    """The number of topics: the cut of the topic tree with the best cosine silhouette among the cuts
+    whose every topic holds at least ``min_share`` of the segments (a topic must be large enough to
+    give a rate per unit; on templated or repetitive comments the silhouette alone keeps rising
+    as topics shrink to near-duplicates).
+
+    Measured on at most ``sample`` segments drawn with ``rng`` (the same draw for every k); returns the
+    chosen k and the silhouette of each admissible k, so the choice can be reported.
+    """
+    from sklearn.metrics import silhouette_score
+
+    lo, hi = max(2, k_range[0]), min(k_range[1], m)
+    if hi < lo:
+        return max(1, min(k_range[1], m)), {}
+    idx = rng.choice(len(x), size=min(sample, len(x)), replace=False)
+    counts = np.bincount(micro_labels, minlength=m)
+    scores = {}
+    for k in range(lo, hi + 1):
+        groups = cut_merges(m, merges, k)
+        if np.bincount(groups, weights=counts).min() < min_share * len(x):
+            continue
+        labels = groups[micro_labels[idx]]
+        if len(np.unique(labels)) < 2:
+            continue
+        scores[k] = float(silhouette_score(x[idx], labels, metric="cosine"))
+    if not scores:
+        return lo, scores
+    best = max(scores.values())
+    # the smallest k within 0.005 of the best: silhouette curves are flat near their top
+    return min(k for k, v in scores.items() if v >= best - 0.005), scores
 
 
 def spherical_kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
@@ -115,10 +164,11 @@ class TopicClusterer:
     """Cluster embeddings into ``n_topics`` topics (see module doc); BERTopic-compatible
     (``fit``, ``predict``, ``labels_``)."""
 
-    def __init__(self, n_topics: int = 30, random_state: int = 0, micro_clusters: int | None = None,
+    def __init__(self, n_topics: int | str = 30, random_state: int = 0, micro_clusters: int | None = None,
                  outlier_quantile: float = 0.02, guide: np.ndarray | None = None,
                  guide_weight: float = 0.5, n_init: int = 1, max_refine: int = 100,
-                 min_topic_size: int = 10, center: bool = False):
+                 min_topic_size: int = 10, center: bool = False, k_range: tuple[int, int] = (5, 40),
+                 min_topic_share: float = 0.04):
         self.n_topics = n_topics
         self.random_state = random_state
         self.micro_clusters = micro_clusters
@@ -129,6 +179,8 @@ class TopicClusterer:
         self.max_refine = max_refine
         self.min_topic_size = min_topic_size
         self.center = center
+        self.k_range = k_range
+        self.min_topic_share = min_topic_share
 
     def fit(self, x: np.ndarray, y=None) -> "TopicClusterer":
         x = _normalise(np.asarray(x, dtype=np.float32))
@@ -136,7 +188,8 @@ class TopicClusterer:
         x = _normalise(x - self.mean_)
         n = len(x)
         rng = np.random.default_rng(self.random_state)
-        k = max(1, min(self.n_topics, n))
+        auto = self.n_topics == "auto"
+        k = max(1, min(self.k_range[1] if auto else int(self.n_topics), n))
         guide = None if self.guide is None or len(self.guide) == 0 else _normalise(np.asarray(self.guide))
         if guide is not None:  # guides live in the same centred space as the segments
             guide = _normalise(guide - self.mean_)
@@ -147,10 +200,14 @@ class TopicClusterer:
         keep = sizes > 0
         micro_centers, sizes, remap = micro_centers[keep], sizes[keep], np.cumsum(keep) - 1
         micro_labels = remap[micro_labels]
-        if len(micro_centers) > k:
-            groups = weighted_ward(micro_centers, sizes, k)
-        else:
-            groups = np.arange(len(micro_centers))
+        nm = len(micro_centers)
+        merges = ward_merges(micro_centers, sizes, min(self.k_range[0], k) if auto else k)
+        self.merges_ = merges            # the topic tree over the micro-clusters (see cut_merges)
+        self.micro_labels_ = micro_labels
+        self.k_scores_ = {}
+        if auto:
+            k, self.k_scores_ = choose_k(x, micro_labels, nm, merges, self.k_range, rng, self.min_topic_share)
+        groups = cut_merges(nm, merges, k) if nm > k else np.arange(nm)
         labels = groups[micro_labels]
         n_groups = int(groups.max()) + 1
         centers = _normalise(_cluster_sums(x, labels, n_groups))
@@ -224,3 +281,68 @@ def predict_nearest(x: np.ndarray, centers: np.ndarray, threshold: float,
     best = sims.argmax(1)
     s = sims[np.arange(len(x)), best]
     return np.where(s >= threshold, best, -1).astype(np.int64), s
+
+
+class SidedClusterer:
+    """Topics found separately on each side of a split of the segments (``y``: 1 irritant, 0 the rest),
+    numbered one side after the other; BERTopic-compatible (``fit(x, y)``, ``labels_``).
+
+    A source's comments mix praise and complaints; clustered together, the many ways of praising
+    ("équipe soudée", "collègues solidaires") take most topics and every complaint of the staff lands
+    in one or two (measured on the sample). Split by polarity, each side gets topics at its own
+    granularity. ``clusterers`` maps each side to the (unfitted) :class:`TopicClusterer` to use, so
+    a researcher can inject their own settings per side.
+    """
+
+    def __init__(self, clusterers: dict[int, TopicClusterer]):
+        self.clusterers = clusterers
+
+    def fit(self, x: np.ndarray, y=None) -> "SidedClusterer":
+        x = np.asarray(x, dtype=np.float32)
+        y = np.zeros(len(x), np.int64) if y is None else np.asarray(y, np.int64)
+        labels = np.full(len(x), -1, np.int64)
+        sims = np.zeros(len(x), np.float32)
+        centers, sides, thresholds, guide_topics = [], [], [], np.full(0, -1)
+        self.fitted_ = {}
+        for side in sorted(set(y.tolist())):
+            mask = y == side
+            c = self.clusterers[side]
+            if mask.sum() < 2:
+                continue
+            c.fit(x[mask])
+            offset = sum(len(cc) for cc in centers)
+            labels[mask] = np.where(c.labels_ >= 0, c.labels_ + offset, -1)
+            sims[mask] = c.similarity_
+            centers.append(c.cluster_centers_)
+            sides += [side] * len(c.cluster_centers_)
+            thresholds += [c.threshold_] * len(c.cluster_centers_)
+            if c.guide is not None and len(c.guide_topics_):
+                guide_topics = np.asarray(c.guide_topics_) + offset
+            self.fitted_[side] = c
+        self.cluster_centers_ = np.vstack(centers).astype(np.float32)
+        self.center_sides_ = np.asarray(sides, np.int64)
+        self.thresholds_ = np.asarray(thresholds, np.float32)
+        self.guide_topics_ = guide_topics
+        self.mean_ = np.zeros(x.shape[1], np.float32)
+        self.labels_ = labels
+        self.similarity_ = sims
+        return self
+
+    def predict(self, x: np.ndarray, y=None) -> np.ndarray:
+        labels, _ = predict_sided(x, self.cluster_centers_, self.center_sides_, self.thresholds_, y)
+        return labels
+
+
+def predict_sided(x: np.ndarray, centers: np.ndarray, center_sides: np.ndarray, thresholds: np.ndarray,
+                  sides: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centroid among the centroids of each segment's side (all centroids when ``sides`` is None);
+    −1 below that centroid's side threshold. Returns topic indices and similarities."""
+    x = _normalise(np.asarray(x, dtype=np.float32))
+    sims = x @ np.asarray(centers, dtype=np.float32).T
+    if sides is not None:
+        sides = np.asarray(sides, np.int64)
+        sims = np.where(center_sides[None, :] == sides[:, None], sims, -np.inf)
+    best = sims.argmax(1)
+    s = sims[np.arange(len(x)), best]
+    ok = np.isfinite(s) & (s >= thresholds[best])
+    return np.where(ok, best, -1).astype(np.int64), np.where(np.isfinite(s), s, 0).astype(np.float32)
