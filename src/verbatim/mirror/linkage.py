@@ -366,3 +366,53 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
         t["q"] = q
     log.info("linkage screen: %d pairs of irritant topics tested across %d units", len(tests), m)
     return tests
+
+
+# -- the global test: do the two sides' irritant profiles co-vary across units? ------------------------
+def profile_table(segments: pd.DataFrame, source: str, topics, by: str, irritant: np.ndarray
+                  ) -> tuple[pd.DataFrame, pd.Series]:
+    """Per unit: respondents ``n`` (Series) and, per topic in ``topics``, respondents with an irritant
+    segment in it (a units × topics frame of counts)."""
+    m = (segments["source"] == source).to_numpy()
+    s = segments.loc[m, [by, "topic"]].copy()
+    s["_rec"] = (segments["record_id"] if "record_id" in segments else segments["id"]).to_numpy()[m]
+    s["_hit"] = irritant[m] & s["topic"].isin(list(topics)).to_numpy()
+    s = s.dropna(subset=[by])
+    n = s.groupby(by, observed=True)["_rec"].nunique()
+    hits = s[s["_hit"]].drop_duplicates([by, "_rec", "topic"])
+    k = pd.crosstab(hits[by], hits["topic"]).reindex(index=n.index, columns=list(topics), fill_value=0)
+    return k, n
+
+
+def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, by: str,
+                   irritant: np.ndarray, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
+                   min_units: int = 8) -> dict:
+    """One test of the mirror hypothesis: RV coefficient between the units × topics tables of the two
+    sides' shrunk irritant rates (respondents with an irritant in the topic; units with ``min_count``
+    respondents on both sides; each topic's rates shrunk across units by empirical Bayes, so a topic
+    seen in few respondents carries little variance), p-value by shuffling which B unit goes with which
+    A unit. Columns are centred, not scaled: a theme split into two topics does not count twice."""
+    res = {"statistic": "RV", "value": np.nan, "p": np.nan, "null_mean": np.nan, "n_units": 0,
+           "n_topics_a": len(topics_a), "n_topics_b": len(topics_b), "status": TOO_LITTLE}
+    if by is None or by not in segments or not len(topics_a) or not len(topics_b):
+        return res
+    ka, na = profile_table(segments, pair[0], topics_a, by, irritant)
+    kb, nb = profile_table(segments, pair[1], topics_b, by, irritant)
+    units = [u for u in na.index if u in nb.index and na[u] >= min_count and nb[u] >= min_count]
+    res["n_units"] = len(units)
+    if len(units) < min_units:
+        return res
+
+    def shrunk(k, n):
+        k, n = k.loc[units], n.loc[units].to_numpy(float)
+        return np.column_stack([eb_shrink(k[c].to_numpy(float), n) for c in k.columns])
+
+    from .stats import rv_test
+
+    x, y = shrunk(ka, na), shrunk(kb, nb)
+    rv, p, null = rv_test(x, y, n_permutations, rng, return_null=True)
+    if np.isnan(rv):
+        res["status"] = "no variation"
+        return res
+    res.update(value=rv, p=p, null_mean=float(null.mean()), status="ok")
+    return res
