@@ -92,8 +92,15 @@ class Mirror:
         self.settings = settings
 
     def _cfg(self, pipeline=None) -> MirrorConfig:
-        from dataclasses import replace
+        from dataclasses import fields, replace
 
+        from ..errors import did_you_mean
+
+        known = {f.name for f in fields(MirrorConfig)}
+        for key in self.settings:
+            if key not in known:
+                raise ConfigError(f"Mirror has no setting '{key}'{did_you_mean(key, known)}; "
+                                  f"settings: {', '.join(sorted(known))}")
         base = self.config
         if base is None and pipeline is not None and getattr(pipeline, "config", None) is not None:
             base = pipeline.config.mirror
