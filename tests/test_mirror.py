@@ -15,7 +15,7 @@ from verbatim.mirror.linkage import cell_linkage, eb_shrink, irritant_flags, lea
 from verbatim.mirror.report import render_report
 from verbatim.mirror.align import align, source_topics
 from verbatim.mirror.stats import (RecordShuffler, bh_qvalues, bootstrap_similarity, min_p_combined, permutation_corr,
-                                   permutation_pvalues, rv_test, unit_shuffles)
+                                   permutation_pvalues, profile_test, unit_shuffles)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -204,26 +204,32 @@ def test_bootstrap_resamples_verbatims_not_segments():
 
 
 # -- the global test ----------------------------------------------------------------------------------
-def test_rv_test_rejects_a_planted_unit_linkage_and_not_a_null():
+def test_profile_test_rejects_a_planted_unit_linkage_and_not_a_null():
+    """Seeded simulation: 30 units, 6 × 5 topics; nothing planted, one pair linked, or every pair weakly."""
     rng = np.random.default_rng(11)
 
-    def tables(rho, units=30):
-        x = rng.normal(size=(units, 6))
-        y = rng.normal(size=(units, 5))
-        y[:, 0] = rho * x[:, 0] / x[:, 0].std() * 1.5 + np.sqrt(1 - rho ** 2) * y[:, 0] * 1.5   # one pair linked
-        return x, y
+    def tables(rho, dense=False, units=30):
+        x, y = rng.normal(size=(units, 6)), rng.normal(size=(units, 5))
+        m = 5 if dense else 1
+        y[:, :m] = rho * x[:, :m] + np.sqrt(1 - rho ** 2) * y[:, :m]
+        return x * rng.uniform(0.5, 2, 6), y * rng.uniform(0.5, 2, 5)
 
-    null_p = np.array([rv_test(*tables(0.0), 199, rng)[1] for _ in range(100)])
-    planted_p = np.array([rv_test(*tables(0.8), 199, rng)[1] for _ in range(40)])
+    null = [profile_test(*tables(0.0), 199, rng) for _ in range(100)]
+    null_p = np.array([t["p"] for t in null])
     assert (null_p < 0.05).mean() <= 0.1 and null_p.mean() > 0.4
-    assert (planted_p < 0.05).mean() >= 0.8
+    sparse = [profile_test(*tables(0.8), 199, rng) for _ in range(40)]
+    assert np.mean([t["p"] < 0.05 for t in sparse]) >= 0.8
+    assert np.mean([t["max_r_at"] == (0, 0) for t in sparse]) >= 0.8     # it names the pair that carries it
+    dense = [profile_test(*tables(0.5, dense=True), 199, rng) for _ in range(40)]
+    assert np.mean([t["p"] < 0.05 for t in dense]) >= 0.8
+    assert all(t["p"] >= min(t["rv_p"], t["max_r_p"]) - 1e-12 for t in null + sparse + dense)
 
 
 def test_mirror_reports_the_global_test_first():
     seg, emb, topics = _synthetic(seed=2, linked=True)
     m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
     assert m.global_.status == "ok" and m.global_.p < 0.01 and m.global_.n_units == 24
-    assert m.global_.to_frame().shape == (1, 9)
+    assert m.global_.to_frame().shape == (1, 13)
     assert repr(m).splitlines()[1].startswith("global test: customer and employee irritant profiles co-vary")
     assert "global test" in m._repr_html_() and "<table" in m._repr_html_()
     assert "global test" in render_report(m).split("<h2>")[0]

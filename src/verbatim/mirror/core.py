@@ -43,17 +43,23 @@ PAIR_COLUMNS = ["pair", "kind", "source_a", "topic_a", "label_a", "size_a", "sou
 
 @dataclass(frozen=True)
 class GlobalTest:
-    """The global test of the mirror hypothesis (see :func:`~.linkage.global_linkage`)."""
+    """The global test of the mirror hypothesis (see :func:`~.linkage.global_linkage`): ``p`` joins the RV
+    coefficient (``value``, its own ``rv_p``, its permutation ``null_mean``) and the largest topic-pair
+    correlation (``max_r`` between ``max_r_topics``, its own ``max_r_p``) by min-p."""
 
-    statistic: str
     value: float
     p: float
+    rv_p: float
     null_mean: float
+    max_r: float
+    max_r_topics: tuple[int, int] | None
+    max_r_p: float
     n_units: int
     n_topics_a: int
     n_topics_b: int
     status: str
     alpha: float = 0.05
+    statistic: str = "RV + max r (min-p)"
 
     @property
     def significant(self) -> bool:
@@ -70,8 +76,10 @@ class GlobalTest:
                     f"{self.n_topics_a} {a} and {self.n_topics_b} {b} irritant topics)")
         verdict = (f"{a} and {b} irritant profiles co-vary across units" if self.significant
                    else f"no evidence that {a} and {b} irritant profiles co-vary across units")
-        return (f"global test: {verdict} — {self.statistic} = {self.value:.3f} (null mean {self.null_mean:.3f}), "
-                f"p = {self.p:.3g}; {self.n_units} units, {self.n_topics_a} {a} × {self.n_topics_b} {b} irritant topics")
+        ta, tb = self.max_r_topics
+        return (f"global test: {verdict}, p = {self.p:.3g} (RV = {self.value:.3f}, null mean {self.null_mean:.3f}, "
+                f"p = {self.rv_p:.3g}; largest pair r = {self.max_r:+.2f}, {a} {ta} ↔ {b} {tb}, p = {self.max_r_p:.3g}); "
+                f"{self.n_units} units, {self.n_topics_a} {a} × {self.n_topics_b} {b} irritant topics")
 
 
 class Mirror:
@@ -302,7 +310,7 @@ def global_test(segments: pd.DataFrame, al: Alignment, shares: dict, cfg: Mirror
                 if n >= cfg.min_topic_size and shares.get((src, int(t)), 0) >= cfg.min_irritant_share]
 
     res = global_linkage(segments, cfg.pair, eligible(al.a, cfg.pair[0]), eligible(al.b, cfg.pair[1]), by,
-                         irritant, rng, cfg.n_permutations, cfg.min_count, cfg.min_units)
+                         irritant, rng, cfg.n_permutations, cfg.min_count, cfg.min_units, cfg.alternative)
     return GlobalTest(alpha=cfg.alpha, **res)
 
 

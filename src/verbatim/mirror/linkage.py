@@ -386,14 +386,19 @@ def profile_table(segments: pd.DataFrame, source: str, topics, by: str, irritant
 
 def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, by: str,
                    irritant: np.ndarray, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
-                   min_units: int = 8) -> dict:
-    """One test of the mirror hypothesis: RV coefficient between the units × topics tables of the two
-    sides' shrunk irritant rates (respondents with an irritant in the topic; units with ``min_count``
-    respondents on both sides; each topic's rates shrunk across units by empirical Bayes, so a topic
-    seen in few respondents carries little variance), p-value by shuffling which B unit goes with which
-    A unit. Columns are centred, not scaled: a theme split into two topics does not count twice."""
-    res = {"statistic": "RV", "value": np.nan, "p": np.nan, "null_mean": np.nan, "n_units": 0,
-           "n_topics_a": len(topics_a), "n_topics_b": len(topics_b), "status": TOO_LITTLE}
+                   min_units: int = 8, alternative: Alternative = "greater") -> dict:
+    """One test of the mirror hypothesis — do the two sides' irritant profiles co-vary across units? — on
+    the units × topics tables of shrunk irritant rates (respondents with an irritant in the topic; units
+    with ``min_count`` respondents on both sides; each topic's rates shrunk across units by empirical
+    Bayes, so a topic seen in few respondents carries little variance). Statistics: the RV coefficient of
+    the two tables (columns centred, not scaled: a theme split into two topics does not count twice) and
+    the largest topic-pair correlation, on the same shuffles of which B unit goes with which A unit,
+    joined by min-p (:func:`~.stats.profile_test`)."""
+    from .stats import profile_test
+
+    res = {"value": np.nan, "p": np.nan, "rv_p": np.nan, "null_mean": np.nan, "max_r": np.nan,
+           "max_r_topics": None, "max_r_p": np.nan, "n_units": 0, "n_topics_a": len(topics_a),
+           "n_topics_b": len(topics_b), "status": TOO_LITTLE}
     if by is None or by not in segments or not len(topics_a) or not len(topics_b):
         return res
     ka, na = profile_table(segments, pair[0], topics_a, by, irritant)
@@ -405,14 +410,15 @@ def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
 
     def shrunk(k, n):
         k, n = k.loc[units], n.loc[units].to_numpy(float)
-        return np.column_stack([eb_shrink(k[c].to_numpy(float), n) for c in k.columns])
+        x = np.column_stack([eb_shrink(k[c].to_numpy(float), n) for c in k.columns])
+        keep = x.std(0) > 0
+        return x[:, keep], [int(t) for t, ok in zip(k.columns, keep) if ok]
 
-    from .stats import rv_test
-
-    x, y = shrunk(ka, na), shrunk(kb, nb)
-    rv, p, null = rv_test(x, y, n_permutations, rng, return_null=True)
-    if np.isnan(rv):
+    (x, ta), (y, tb) = shrunk(ka, na), shrunk(kb, nb)
+    t = profile_test(x, y, n_permutations, rng, alternative)
+    if np.isnan(t["p"]):
         res["status"] = "no variation"
         return res
-    res.update(value=rv, p=p, null_mean=float(null.mean()), status="ok")
+    res.update(value=t["rv"], p=t["p"], rv_p=t["rv_p"], null_mean=t["rv_null_mean"], max_r=t["max_r"],
+               max_r_topics=(ta[t["max_r_at"][0]], tb[t["max_r_at"][1]]), max_r_p=t["max_r_p"], status="ok")
     return res
