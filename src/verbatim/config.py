@@ -242,7 +242,7 @@ class TopicsConfig:
     n_topics: int | Literal["auto"] = "auto"
     min_topics: int = 4
     max_topics: int = 40
-    min_topic_share: float = 0.04  # auto: every topic of a side holds at least this share of its segments
+    min_topic_share: float = 0.03  # auto: every topic of a side holds at least this share of its segments
     outlier_quantile: float = 0.02
     top_n_words: int = 10
     ngram_max: int = 2

@@ -119,7 +119,7 @@ class SourceTopicModel:
         self.k_scores_ = {SIDES[sd]: c.k_scores_ for sd, c in clusterer.fitted_.items()}
         self.guided_labels_ = {mapping[int(o)]: self.guide_names[g] for g, o in enumerate(clusterer.guide_topics_)
                                if int(o) in mapping and g < len(self.guide_names)}
-        self.topics_ = self._topic_table(texts, cfg)
+        self.topics_ = self._topic_table(texts, cfg, analyzer)
         n_out = int((self.labels_ == OUTLIER).sum())
         log.info("%s: %d segments → %d topics (%s), %d outliers (%.1f%%)", self.source or "topics", len(texts),
                  len(ids), ", ".join(f"{(self.topic_sides_ == sd).sum()} {SIDES[sd]}" for sd in (1, 0)),
@@ -134,7 +134,7 @@ class SourceTopicModel:
                               min_topic_share=cfg.min_topic_share,
                               guide=self.guide_embeddings if guided else None, guide_weight=cfg.guide_weight)
 
-    def _topic_table(self, texts: list[str], cfg: TopicsConfig) -> pd.DataFrame:
+    def _topic_table(self, texts: list[str], cfg: TopicsConfig, analyzer: TopicAnalyzer) -> pd.DataFrame:
         rows = []
         n = len(texts)
         sims = self.similarity_
@@ -142,7 +142,7 @@ class SourceTopicModel:
             words = [w for w, _ in (self.bertopic_.get_topic(int(tid)) or [])][: cfg.top_n_words]
             members = np.flatnonzero(self.labels_ == tid)
             top = members[np.argsort(-sims[members], kind="stable")][: cfg.n_representative]
-            label = top_terms_label(words) or f"topic {tid}"
+            label = top_terms_label([analyzer.surface(w) for w in words]) or _snippet(texts, top)
             guided = self.guided_labels_.get(int(tid))
             rows.append({
                 "source": self.source,
@@ -203,6 +203,14 @@ class SourceTopicModel:
         if with_bertopic:
             self.bertopic_ = load_bertopic(folder / "bertopic")
         return self
+
+
+def _snippet(texts: list[str], members: np.ndarray, width: int = 40) -> str:
+    """A label for a topic with no distinctive words: its most typical segment, shortened."""
+    if not len(members):
+        return "(empty topic)"
+    t = " ".join(str(texts[int(members[0])]).split())
+    return t if len(t) <= width else t[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
 def load_bertopic(folder: str | Path):
