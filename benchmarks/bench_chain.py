@@ -1,0 +1,134 @@
+"""The whole chain on generated samples: does verbatim find the mirror that is there, and only it?
+
+    .venv/bin/python benchmarks/bench_chain.py                      # the shipped sample + 5 seeds + 5 null samples
+    .venv/bin/python benchmarks/bench_chain.py --seeds 1 2 3 4 5 --nulls 20
+    .venv/bin/python benchmarks/bench_chain.py --shipped-only
+
+Each sample is written by ``scripts/make_sample.py`` (the shipped one, other ``--seed`` values with
+the shipped sizes, and ``--no-mirrors`` null samples where the employee side has latent strengths of
+its own), then run exactly as a user runs it: ingest → fit (embedder, polarity, topics per source
+and side) → mirror with the sample's own ``verbatim.toml``. Nothing from the ground truth reaches
+the chain. Afterwards each declared pair's topics are named by the planted theme most of their
+single-theme segments carry (``labels.csv``), and the verdicts are scored against the plan:
+
+- pair 1 (A' ↔ A, employee side leading) and pair 2 (B' ↔ B) declared;
+- pair 3 (C' ↔ C) not declared; no declared pair involving D, E, G (customer-only) or H, I, J
+  (employee-only); L ↔ A (incivility follows waiting) is planted too and may be declared;
+- the global test at p < 0.01;
+- on null samples: no pair declared (target: at most 1 null sample of 20 declares any pair).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "raw" / "sample"
+ONLY_ONE_SIDE = set("DEGHIJ")
+
+
+def generate(out: Path, seed: int | None, mirrors: bool = True) -> Path:
+    """A sample folder (the shipped files when ``seed`` is None), with the shipped configuration."""
+    if seed is None:
+        shutil.copytree(SAMPLE, out)
+        return out
+    cmd = [sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out), "--seed", str(seed)]
+    subprocess.run(cmd + ([] if mirrors else ["--no-mirrors"]), check=True, capture_output=True)
+    shutil.copy(SAMPLE / "verbatim.toml", out / "verbatim.toml")
+    return out
+
+
+def theme_of_topics(segments: pd.DataFrame, labels_csv: Path) -> dict:
+    """(source, topic) → the planted theme most of its single-theme segments carry."""
+    lab = pd.read_csv(labels_csv)
+    tag = {"commentaire": "", "ce_qui_irrite": "#cons", "ce_qui_va_bien": "#pros"}
+    lab["id"] = lab["ref"] + lab["field"].map(tag)
+    s = segments.assign(themes=segments["id"].map(dict(zip(lab["id"], lab["themes"]))))
+    s = s[s["themes"].notna() & ~s["themes"].str.contains("|", regex=False) & (s["topic"] >= 0)]
+    return {k: g["themes"].value_counts().index[0] for k, g in s.groupby(["source", "topic"])}
+
+
+def run_chain(folder: Path) -> dict:
+    """ingest → fit → mirror on ``folder``; the declared pairs as planted themes, and the global test."""
+    from verbatim.config import load_config
+    from verbatim.ingest import ingest
+    from verbatim.mirror import Mirror
+    from verbatim.mirror.core import MIRRORED
+    from verbatim.pipeline import Pipeline
+
+    t0 = time.perf_counter()
+    cfg = load_config(folder / "verbatim.toml")
+    pipe = Pipeline(cfg).fit(ingest(cfg.ingest.files, cfg.ingest).verbatims)
+    m = Mirror(cfg.mirror).fit(pipe)
+    themes = theme_of_topics(pipe.segments_, folder / "labels.csv")
+    declared = []
+    for r in m.pairs_[m.pairs_["verdict"].isin(MIRRORED)].itertuples():
+        declared.append({"customer": themes.get(("customer", int(r.topic_a)), "?"),
+                         "employee": themes.get(("employee", int(r.topic_b)), "?"),
+                         "r": r.linkage_r, "q": r.linkage_q, "lead": r.lead, "verdict": r.verdict})
+    g = getattr(m, "global_", None)
+    return {"declared": declared, "global_p": getattr(g, "p", float("nan")), "seconds": time.perf_counter() - t0,
+            "topics": {s: int((pipe.topics_["source"] == s).sum()) for s in ("customer", "employee")}}
+
+
+def score(res: dict) -> dict:
+    pairs = {(d["customer"], d["employee"]): d for d in res["declared"]}
+    p1 = pairs.get(("A", "A'"))
+    return {"pair1": p1 is not None, "pair1_lead": bool(p1 and p1["lead"] == "employee"),
+            "pair2": ("B", "B'") in pairs, "pair3": ("C", "C'") in pairs,
+            "one_sided": sorted({t for c, e in pairs for t in (c, e.rstrip("'")) if t in ONLY_ONE_SIDE}),
+            "global": res["global_p"] < 0.01, "any": bool(pairs)}
+
+
+def describe(res: dict) -> str:
+    return "; ".join(f"{d['customer']}↔{d['employee']} r={d['r']:+.2f} q={d['q']:.3f} lead={d['lead'] or '-'}"
+                     for d in res["declared"]) or "(none)"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5], help="other generator seeds")
+    ap.add_argument("--nulls", type=int, default=5, help="null samples (--no-mirrors), seeds 101, 102…")
+    ap.add_argument("--shipped-only", action="store_true")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    sys.path.insert(0, str(ROOT / "src"))
+    runs = [("shipped", None, True)]
+    if not a.shipped_only:
+        runs += [(f"seed {s}", s, True) for s in a.seeds] + [(f"null {101 + i}", 101 + i, False) for i in range(a.nulls)]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, seed, mirrors in runs:
+            res = run_chain(generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors))
+            sc = score(res)
+            rows.append({"sample": name, **sc, "global_p": res["global_p"], "s": round(res["seconds"])})
+            print(f"{name:9} {res['seconds']:5.0f}s topics {res['topics']} global p={res['global_p']:.3f} | "
+                  f"{describe(res)}", flush=True)
+    df = pd.DataFrame(rows)
+    planted = df[~df["sample"].str.startswith("null")]
+    ok = planted["pair1"] & planted["pair2"] & ~planted["pair3"] & (planted["one_sided"].map(len) == 0)
+    print("\n| sample | pair 1 | employee leads | pair 2 | pair 3 (should not) | one-sided themes (should be none) | global p |")
+    print("|---|---|---|---|---|---|---|")
+    for r in planted.itertuples():
+        print(f"| {r.sample} | {'yes' if r.pair1 else 'no'} | {'yes' if r.pair1_lead else 'no'} | "
+              f"{'yes' if r.pair2 else 'no'} | {'yes' if r.pair3 else 'no'} | {', '.join(r.one_sided) or '-'} | "
+              f"{r.global_p:.3f} |")
+    print(f"\nplanted samples meeting the plan: {int(ok.sum())}/{len(planted)} "
+          f"(global p < 0.01 in {int(planted['global'].sum())}/{len(planted)})")
+    nulls = df[df["sample"].str.startswith("null")]
+    if len(nulls):
+        print(f"null samples declaring any pair: {int(nulls['any'].sum())}/{len(nulls)}; "
+              f"global p < 0.05 in {int((nulls['global_p'] < 0.05).sum())}/{len(nulls)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
