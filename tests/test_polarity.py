@@ -160,3 +160,21 @@ def test_real_classifier_against_sample_truth(real_customer):
         vl = seg.assign(irritant_p=lex.predict_proba(seg["text"].tolist())).groupby("id")["irritant_p"].mean()
         a_lex = auc(y, vl[m].to_numpy())
         assert 0.6 < a_lex < a, a_lex
+
+
+def test_training_rows_get_cross_fitted_probabilities():
+    """Rows a classifier was trained on get out-of-fold probabilities (drivers and linkage never read the
+    classifier's own fit); rows without a label get the full classifier's probability."""
+    from verbatim.config import PolarityConfig
+    from verbatim.polarity import PolarityModel, auc
+
+    df, x, truth = synthetic(800, seed=3)
+    df.loc[df["score"] == 3, "score"] = np.nan  # unlabelled rows
+    m = PolarityModel(PolarityConfig(), seed=1).fit(df, x)
+    full, cf = m.predict_proba(df, x), m.fit_proba(df, x)
+    labelled = df["score"].notna().to_numpy()
+    assert np.abs(full[labelled] - cf[labelled]).mean() > 1e-3  # not the classifier's own fit
+    np.testing.assert_allclose(full[~labelled], cf[~labelled])
+    # out-of-fold probabilities rank as well as the cross-validated AUC says, not better
+    assert abs(auc(truth[labelled].astype(int), cf[labelled]) - auc(truth[labelled].astype(int), full[labelled])) < 0.05
+    assert auc(truth[labelled].astype(int), cf[labelled]) <= auc(truth[labelled].astype(int), full[labelled]) + 1e-9

@@ -46,7 +46,8 @@ def test_transform_reproduces_fit(small_pipeline):
     p = small_pipeline
     for source, m in p.models_.items():
         mask = (p.segments_["source"] == source).to_numpy()
-        sides = p.segments_.loc[mask, "irritant"].to_numpy().astype(int)
+        seg = p.segments_[mask]
+        sides = (p.polarity_.predict_proba(seg, p.embeddings_[mask]) >= p.config.polarity.threshold).astype(int)
         topics, _ = m.transform(p.embeddings_[mask], sides)
         np.testing.assert_array_equal(topics, p.segments_.loc[mask, "topic"].to_numpy())
 
@@ -57,7 +58,8 @@ def test_topics_are_found_per_polarity_side(small_pipeline):
     s = p.segments_[p.segments_["topic"] >= 0]
     side = p.topics_.set_index(["source", "topic"])["side"]
     seg_side = [side[(a, t)] for a, t in zip(s["source"], s["topic"])]
-    assert (np.asarray(seg_side) == np.where(s["irritant"], "irritant", "compliment")).all()
+    full = p.polarity_.predict_proba(s, p.embeddings_[s.index.to_numpy()]) >= p.config.polarity.threshold
+    assert (np.asarray(seg_side) == np.where(full, "irritant", "compliment")).all()
     for source, g in p.topics_.groupby("source"):
         assert set(g["side"]) == {"irritant", "compliment"}
 

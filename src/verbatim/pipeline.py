@@ -92,10 +92,12 @@ class Pipeline:
 
         # polarity first: irritant probability per segment; topics are then found on each side of it
         self.polarity_ = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segments, emb)
-        segments = segments.assign(irritant_p=self.polarity_.predict_proba(segments, emb))
+        # the side a segment's topic is found on is the full classifier's call (what `score` reproduces);
+        # the irritant probability that rates, drivers and the mirror read is cross-fitted
+        side = self.polarity_.predict_proba(segments, emb) >= cfg.polarity.threshold
+        segments = segments.assign(irritant_p=self.polarity_.fit_proba(segments, emb))
         segments["irritant"] = segments["irritant_p"] >= cfg.polarity.threshold
-        models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn,
-                                         sides=segments["irritant"].to_numpy())
+        models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn, sides=side)
         verbatims = verbatims.assign(irritant_p=verbatims["id"].astype(str).map(
             self.polarity_.verbatim_proba(segs, emb)))
         self.rates_ = rate_tables(segs, cfg.polarity.period)

@@ -235,6 +235,7 @@ def fit_classifier(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarr
     clf = LinearIrritantClassifier(lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), calibration,
                                    cal_x, cal_y)
     p_oof = clf.calibrate(oof)
+    clf.oof_ = p_oof  # each training row's probability from the fold that did not see it (cross-fitting)
     report = {"cv_folds": folds, "cv_auc": auc(y, oof, w), "cv_ece": expected_calibration_error(y, p_oof, weight=w),
               "calibrated_on": int(clean.sum()),
               "cv_ece_clean": expected_calibration_error(y[clean], p_oof[clean], weight=w[clean])}
@@ -324,6 +325,7 @@ class PolarityModel:
         self.classifiers_: dict[str, LinearIrritantClassifier] = {}
         self.report_: dict[str, dict[str, Any]] = {}
         self.scales_: dict[str, str | None] = {}
+        self.cross_fit_: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # rows a classifier saw → out-of-fold p
         sources = list(pd.unique(segments["source"].astype(str)))
         labelled: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         src_col = segments["source"].astype(str).to_numpy()
@@ -344,6 +346,7 @@ class PolarityModel:
                 clf, cv = fit_classifier(embeddings[idx[has]], y[has], w[has], labelled[source][3], C=float(cfg.C),
                                          calibration=cfg.calibration, cv_folds=cfg.cv_folds, seed=self.seed)
                 self.classifiers_[source] = clf
+                self.cross_fit_[source] = (idx[has], clf.oof_)
                 rep.update(method="classifier", trained_on=[source], calibration=cfg.calibration, **cv)
             self.report_[source] = rep
         # sources without enough labels: borrow a classifier trained on every other source's labels
@@ -388,9 +391,17 @@ class PolarityModel:
         if not hasattr(self, "report_"):
             raise ArtefactError("this polarity model is not fitted; call fit() first")
 
-    def predict_proba(self, segments: pd.DataFrame, embeddings: np.ndarray, use_tags: bool = True) -> np.ndarray:
+    def fit_proba(self, segments: pd.DataFrame, embeddings: np.ndarray) -> np.ndarray:
+        """``irritant_p`` of the segments ``fit`` was given, cross-fitted: a row a classifier was trained on
+        gets the probability of the fold that did not see it, so drivers and linkage never read the
+        classifier's own fit (rows without a label, and new rows, get :meth:`predict_proba`)."""
+        return self.predict_proba(segments, embeddings, cross_fit=True)
+
+    def predict_proba(self, segments: pd.DataFrame, embeddings: np.ndarray, use_tags: bool = True,
+                      cross_fit: bool = False) -> np.ndarray:
         """``irritant_p`` of each segment: its source's classifier (or the lexicon), combined with its
-        pros/cons tag (weight ``tag_weight``) when it has one and ``use_tags``."""
+        pros/cons tag (weight ``tag_weight``) when it has one and ``use_tags``; ``cross_fit`` (only for
+        the very segments given to ``fit``) uses the out-of-fold probabilities of training rows."""
         self._check()
         cfg = self.config or PolarityConfig()
         out = np.full(len(segments), 0.5)
@@ -406,6 +417,9 @@ class PolarityModel:
             else:
                 lex = getattr(self, "lexicon_", None) or LexiconScorer()
                 out[idx] = lex.predict_proba(segments["text"].iloc[idx].astype(str).tolist())
+        if cross_fit:
+            for rows, p in getattr(self, "cross_fit_", {}).values():
+                out[rows] = p
         if use_tags and cfg.tag_weight > 0:
             tag = tag_evidence(segments)
             m = ~np.isnan(tag)
