@@ -437,3 +437,11 @@ def test_every_mirror_setting_is_read_somewhere():
                    for f in ("core.py", "linkage.py", "report.py", "run.py", "stats.py", "index.py", "align.py"))
     for f in fields(MirrorConfig):
         assert f"cfg.{f.name}" in code, f"mirror.{f.name} is read nowhere"
+
+
+def test_global_test_says_why_it_was_not_run():
+    seg, emb, topics = _synthetic(seed=1)
+    m = Mirror(**FAST, by=None).fit(segments=seg, embeddings=emb, topics=topics)
+    assert m.global_.status == "no unit column" and np.isnan(m.global_.p) and not m.global_.significant
+    assert m.global_.text("customer", "employee").startswith("global test: not run, no unit column")
+    assert m.pairs_["linkage_r"].isna().all()

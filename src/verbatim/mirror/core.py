@@ -72,8 +72,8 @@ class GlobalTest:
 
     def text(self, a: str = "A", b: str = "B") -> str:
         if self.status != "ok":
-            return (f"global test: {self.status} ({self.n_units} units with enough respondents on both sides; "
-                    f"{self.n_topics_a} {a} and {self.n_topics_b} {b} irritant topics)")
+            return (f"global test: not run, {self.status} ({self.n_units} units with enough respondents on both "
+                    f"sides; {self.n_topics_a} {a} and {self.n_topics_b} {b} irritant topics)")
         verdict = (f"{a} and {b} irritant profiles co-vary across units" if self.significant
                    else f"no evidence that {a} and {b} irritant profiles co-vary across units")
         ta, tb = self.max_r_topics
