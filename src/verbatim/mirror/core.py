@@ -338,7 +338,7 @@ def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = No
     for r in show.itertuples():
         link = ""
         if not pd.isna(r.linkage_r):
-            link = f", units r={r.linkage_r:+.2f} (p={r.linkage_p:.3f})"
+            link = f", units r={r.linkage_r:+.2f} (p={r.linkage_p:.2g})"
             if r.lead and r.lead not in (TOO_LITTLE,):
                 link += f", lead: {r.lead}"
         lines.append(f"  {a} {r.topic_a:>2} “{r.label_a}” ↔ {b} {r.topic_b:>2} “{r.label_b}”: "
