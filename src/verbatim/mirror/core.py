@@ -7,7 +7,7 @@
 >>> m.one_sided_, m.index_   # topics without a counterpart; the symmetry index with its interval
 
 The stages are plain functions returning tables, composed by :meth:`Mirror.fit`:
-:func:`~.align.align` → :func:`test_similarity` → :func:`link_pairs` → :func:`add_verdicts`, and
+:func:`~.align.align` → :func:`similarity_table` → :func:`link_pairs` → :func:`add_verdicts`, and
 :func:`global_test` beside them. When the topic table has a ``side`` column (topics fitted per
 polarity side), only the ``side == "irritant"`` topics of each source are aligned and tested.
 """
@@ -72,8 +72,8 @@ class GlobalTest:
 
     def text(self, a: str = "A", b: str = "B") -> str:
         if self.status != "ok":
-            return (f"global test: {self.status} ({self.n_units} units with enough respondents on both sides; "
-                    f"{self.n_topics_a} {a} and {self.n_topics_b} {b} irritant topics)")
+            return (f"global test: not run, {self.status} ({self.n_units} units with enough respondents on both "
+                    f"sides; {self.n_topics_a} {a} and {self.n_topics_b} {b} irritant topics)")
         verdict = (f"{a} and {b} irritant profiles co-vary across units" if self.significant
                    else f"no evidence that {a} and {b} irritant profiles co-vary across units")
         ta, tb = self.max_r_topics
@@ -133,7 +133,7 @@ class Mirror:
         shares = _irritant_shares(segments, irritant)
         labels = {(r.source, int(r.topic)): r.label for r in topics.itertuples()}
         al = align(segments, np.asarray(embeddings), topics, cfg.pair, cfg.secondary_threshold)
-        pairs = test_similarity(al, labels, shares, cfg, rng)
+        pairs = similarity_table(al, labels, shares, cfg, rng)
         self.global_ = global_test(segments, al, shares, cfg, by, irritant, rng)
         pairs, self.linkage_ = link_pairs(pairs, segments, al, labels, shares, cfg, by, irritant, rng)
         self.pairs_ = add_verdicts(pairs, cfg)
@@ -206,7 +206,7 @@ def _pair_row(al: Alignment, i: int, j: int, kind: str, labels: dict, shares: di
             "irritant_share_a": shares.get((pair[0], ta), np.nan), "irritant_share_b": shares.get((pair[1], tb), np.nan)}
 
 
-def test_similarity(al: Alignment, labels: dict, shares: dict, cfg: MirrorConfig, rng: np.random.Generator
+def similarity_table(al: Alignment, labels: dict, shares: dict, cfg: MirrorConfig, rng: np.random.Generator
                     ) -> pd.DataFrame:
     """Stage 2: the Hungarian pairs and the secondary links, each with its permutation p (verbatims
     reshuffled), BH q, cluster-bootstrap interval and ``topic_match`` (q < alpha and the interval's low
@@ -338,7 +338,7 @@ def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = No
     for r in show.itertuples():
         link = ""
         if not pd.isna(r.linkage_r):
-            link = f", units r={r.linkage_r:+.2f} (p={r.linkage_p:.3f})"
+            link = f", units r={r.linkage_r:+.2f} (p={r.linkage_p:.2g})"
             if r.lead and r.lead not in (TOO_LITTLE,):
                 link += f", lead: {r.lead}"
         lines.append(f"  {a} {r.topic_a:>2} “{r.label_a}” ↔ {b} {r.topic_b:>2} “{r.label_b}”: "

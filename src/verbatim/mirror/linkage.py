@@ -399,8 +399,10 @@ def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
     res = {"value": np.nan, "p": np.nan, "rv_p": np.nan, "null_mean": np.nan, "max_r": np.nan,
            "max_r_topics": None, "max_r_p": np.nan, "n_units": 0, "n_topics_a": len(topics_a),
            "n_topics_b": len(topics_b), "status": TOO_LITTLE}
-    if by is None or by not in segments or not len(topics_a) or not len(topics_b):
-        return res
+    if by is None or by not in segments:
+        return res | {"status": "no unit column"}
+    if not len(topics_a) or not len(topics_b):
+        return res | {"status": "no irritant topic on one side"}
     ka, na = profile_table(segments, pair[0], topics_a, by, irritant)
     kb, nb = profile_table(segments, pair[1], topics_b, by, irritant)
     units = [u for u in na.index if u in nb.index and na[u] >= min_count and nb[u] >= min_count]

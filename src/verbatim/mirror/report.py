@@ -192,7 +192,7 @@ thèmes miroirs d'irritants « {{ b }} » / share of {{ a }} irritant volume in 
 {% if unit_index %}<h2>Indice par unité / Index per unit</h2>{{ unit_index }}{% endif %}
 <h2>Méthodes</h2>
 <p>Chaque source a ses propres thèmes. La similarité de deux thèmes est le cosinus de leurs centroïdes
-(plongements des segments, centrés sur la moyenne des deux sources) ; l'appariement un-à-un est la méthode hongroise,
+(plongements des segments, chaque source centrée sur sa propre moyenne) ; l'appariement un-à-un est la méthode hongroise,
 complétée par des liens secondaires au-dessus de {{ cfg.secondary_threshold }}. La valeur p d'une paire vient d'un test
 par permutation ({{ cfg.n_permutations }} tirages) : les verbatims de chaque source sont redistribués au hasard entre
 thèmes (tous leurs segments ensemble, tailles conservées ; chaque source centrée sur sa propre moyenne), et la paire est
@@ -204,13 +204,13 @@ dans le thème (taux rétrécis par Bayes empirique, unités de moins de {{ cfg.
 des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
 petite des deux valeurs p est rapportée à sa propre distribution de permutation (min-p de Westfall–Young). Les paires de thèmes
 différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, FDR propre).
-Le test global corrèle, entre unités, les profils d'irritants des deux sources (coefficient RV entre les tableaux
-unité × thème des taux rétrécis, {{ cfg.n_permutations }} permutations des unités) : une seule valeur p pour
-l'hypothèse, quel que soit le découpage en thèmes. L'avance est le décalage de corrélation maximale entre taux centrés par unité ; elle n'est affirmée que si ce maximum est
+Le test global relie, entre unités, les profils d'irritants des deux sources (tableaux unité × thème des taux
+rétrécis) : coefficient RV et plus forte corrélation entre deux thèmes, sur les mêmes {{ cfg.n_permutations }}
+permutations des unités, joints par min-p : une seule valeur p pour l'hypothèse, et non une par paire. L'avance est le décalage de corrélation maximale entre taux centrés par unité ; elle n'est affirmée que si ce maximum est
 significatif.</p>
 <h2>Methods</h2>
 <p>Each source has its own topics. Two topics' similarity is the cosine of their centroids (segment embeddings
-centred on the mean of both sources); one-to-one matching is Hungarian, plus secondary links above
+each source centred on its own mean); one-to-one matching is Hungarian, plus secondary links above
 {{ cfg.secondary_threshold }}. A pair's p-value comes from a permutation test ({{ cfg.n_permutations }} draws): each
 source's verbatims are reassigned to topics at random (all their segments together, sizes kept; each source centred on
 its own mean) and the pair is compared with the best random partner; its confidence interval from a bootstrap of
@@ -222,9 +222,9 @@ in the topic (empirical-Bayes shrunk rates; units under {{ cfg.min_count }} resp
 and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values is
 referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
 separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR). The global test relates,
-across units, the two sources' irritant profiles (RV coefficient between the unit × topic tables of shrunk rates,
-{{ cfg.n_permutations }} unit shuffles): one p-value for the hypothesis, whatever the granularity of the topics. The
-lead is the lag of largest correlation between within-unit centred rates, claimed only when that maximum is significant. Employee
+across units, the two sources' irritant profiles (unit × topic tables of shrunk rates): the RV coefficient and the
+largest topic-pair correlation, on the same {{ cfg.n_permutations }} unit shuffles, joined by min-p: one p-value for
+the hypothesis rather than one per pair. The lead is the lag of largest correlation between within-unit centred rates, claimed only when that maximum is significant. Employee
 examples come only from units with at least {{ cfg.anonymity_threshold }} respondents, and all examples are masked for
 e-mails, phone numbers, IBANs and names. Seed: {{ cfg.seed }}.</p>
 </body></html>
