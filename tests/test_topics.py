@@ -137,6 +137,13 @@ def test_taxonomy_guides_topics(small_pipeline):
     assert set(named["taxonomy"]) == {"attente en bureau", "distribution du courrier"}
     waiting = named[named["taxonomy"] == "attente en bureau"].iloc[0]
     assert "attente" in " ".join(waiting["top_words"]) and waiting["size"] > 0
+    # every segment close to an entry's example joins the entry's topic, and transform applies the same rule
+    m = models["customer"]
+    sides = (segs["topic_side"] == "irritant").to_numpy().astype(int)
+    topics, _ = m.transform(p.embeddings_[(p.segments_["source"] == "customer").to_numpy()], sides)
+    np.testing.assert_array_equal(topics, segs["topic"].to_numpy())
+    close = (segs["text"].str.contains("attente", case=False) & (sides == 1)).to_numpy()
+    assert (segs["topic"].to_numpy()[close] == waiting["topic"]).mean() >= 0.5
 
 
 def test_taxonomy_entry_limited_to_one_source_guides_only_that_source(small_pipeline):

@@ -248,6 +248,7 @@ class TopicsConfig:
     ngram_max: int = 2
     n_representative: int = 3
     guide_weight: float = 0.5
+    guide_similarity: float = 0.5  # a segment this similar (cosine) to an entry's example joins its topic
     taxonomy: tuple[TaxonomyEntry, ...] = ()
 
     def __post_init__(self) -> None:
@@ -261,6 +262,8 @@ class TopicsConfig:
             raise ConfigError(f"topics.min_topic_share must be in [0, 0.5); got {self.min_topic_share!r}")
         if not 0 <= self.outlier_quantile <= 0.05:
             raise ConfigError(f"topics.outlier_quantile must be between 0 and 0.05; got {self.outlier_quantile!r}")
+        if not 0 < self.guide_similarity <= 1:
+            raise ConfigError(f"topics.guide_similarity must be in (0, 1]; got {self.guide_similarity!r}")
         if not 0 <= self.guide_weight < 1:
             raise ConfigError(f"topics.guide_weight must be in [0, 1); got {self.guide_weight!r}")
         if self.ngram_max not in (1, 2):

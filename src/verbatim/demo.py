@@ -56,6 +56,7 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
     echo("\n== mirror: customer ↔ employee topics, unit linkage, lead/lag ==")
     report_dir = Path(out_dir) / "report" if out_dir else project_dir() / "reports" / "sample"
     mir = run_mirror(model_dir, report_dir, pipeline=pipe)
+    echo(mir["mirror"].global_.text("customer", "employee"))
     found = mir["pairs"][mir["pairs"]["verdict"].isin(MIRRORED_VERDICTS)]
     echo(f"{len(mir['pairs'])} pairs examined, {len(found)} mirrored:")
     echo(render_pairs_text(found))

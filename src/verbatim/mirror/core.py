@@ -25,11 +25,11 @@ from ..errors import ArtefactError, ConfigError
 from .align import Alignment, align
 from .index import symmetry_index
 from .linkage import TOO_LITTLE, global_linkage, irritant_flags, linkage_screen, pair_linkage
-from .stats import bh_qvalues, bootstrap_similarity, permutation_pvalues
+from .stats import bh_qvalues, bootstrap_similarity, partial_corr_test, permutation_pvalues
 
 log = logging.getLogger("verbatim")
 
-Verdict = Literal["mirrored", "linked, different topics", "similar topics, no unit linkage",
+Verdict = Literal["mirrored", "linked, different topics", "linked through a stronger pair", "similar topics, no unit linkage",
                   "similar topics, too little data", "similar topics, not irritants", "not similar"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 #: the verdicts that count as a mirror (in the symmetry index and in the demo's list)
@@ -38,7 +38,8 @@ MIRRORED = ("mirrored", "linked, different topics")
 PAIR_COLUMNS = ["pair", "kind", "source_a", "topic_a", "label_a", "size_a", "source_b", "topic_b", "label_b", "size_b",
                 "similarity", "similarity_low", "similarity_high", "word_similarity", "p", "q", "topic_match",
                 "irritant_share_a", "irritant_share_b", "rate_a", "rate_b", "n_units", "linkage_r", "linkage_p",
-                "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "verdict"]
+                "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "explained_by", "partial_r", "partial_p",
+                "verdict"]
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Mirror:
         pairs = similarity_table(al, labels, shares, cfg, rng)
         self.global_ = global_test(segments, al, shares, cfg, by, irritant, rng)
         pairs, self.linkage_ = link_pairs(pairs, segments, al, labels, shares, cfg, by, irritant, rng)
+        pairs = explain_pairs(pairs, self.linkage_, cfg, rng)
         self.pairs_ = add_verdicts(pairs, cfg)
         self.similarity_, self.word_similarity_ = al.similarity, al.word_similarity
         self.links_ = _label_links(al.links, labels, cfg.pair)
@@ -279,6 +281,43 @@ def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, label
     return _typed(pairs), {int(pairs.at[i, "pair"]): lk for i, lk in details.items()}
 
 
+def explain_pairs(pairs: pd.DataFrame, details: dict, cfg: MirrorConfig, rng: np.random.Generator) -> pd.DataFrame:
+    """Stage 3b: a linked pair that shares a topic with a more strongly linked pair is kept only if it
+    still moves with its partner once that stronger pair is accounted for (partial correlation across
+    units given the stronger pair's other topic, Freedman–Lane permutation p < ``alpha``).
+
+    Why: a customer topic that holds a fifth of another theme's comments ("automate en panne, donc la
+    queue") inherits that theme's unit profile and links to whatever that theme links to; with enough
+    units the leak alone is significant. The partial test tells a second, real link (incivility follows
+    waiting) from an echo of the first. ``explained_by`` names the stronger pair."""
+    pairs = pairs.copy()
+    pairs["explained_by"] = pd.array([pd.NA] * len(pairs), dtype="Int64")
+    pairs["partial_r"] = pairs["partial_p"] = np.nan
+    linked = pairs[(pairs["linkage_q"] < cfg.alpha) & (pairs["linkage_r"] > 0)].sort_values("linkage_r", ascending=False)
+    kept: list[int] = []
+    for i, r in linked.iterrows():
+        for j in kept:
+            s = pairs.loc[j]
+            shared_a, shared_b = s["topic_a"] == r["topic_a"], s["topic_b"] == r["topic_b"]
+            if not (shared_a or shared_b):
+                continue
+            # the rates of this pair, and of the stronger pair's other topic, over the same units
+            mine = details[int(r["pair"])]["units"].set_index("unit")
+            theirs = details[int(s["pair"])]["units"].set_index("unit")
+            if not {"shrunk_a", "shrunk_b"} <= set(mine) or not {"shrunk_a", "shrunk_b"} <= set(theirs):
+                continue
+            other = "shrunk_a" if shared_b else "shrunk_b"
+            both = mine[["shrunk_a", "shrunk_b"]].join(theirs[[other]].rename(columns={other: "z"})).dropna()
+            pr, pp = partial_corr_test(both["shrunk_a"], both["shrunk_b"], both["z"], cfg.n_permutations, rng,
+                                       cfg.alternative)
+            if np.isnan(pp) or pp >= cfg.alpha:
+                pairs.loc[i, ["explained_by", "partial_r", "partial_p"]] = [int(s["pair"]), pr, pp]
+                break
+        else:
+            kept.append(i)
+    return pairs
+
+
 def _typed(pairs: pd.DataFrame) -> pd.DataFrame:
     for c in PAIR_COLUMNS:
         if c not in pairs:
@@ -349,6 +388,8 @@ def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = No
 def _verdict(r: dict, irritant_pair: bool, alpha: float) -> str:
     q = r.get("linkage_q", np.nan)
     linked = not pd.isna(q) and q < alpha and r.get("linkage_r", 0) > 0
+    if linked and not pd.isna(r.get("explained_by", pd.NA)):
+        return "linked through a stronger pair"
     if r["kind"] == "linkage screen":
         return "linked, different topics"
     if not r["topic_match"]:

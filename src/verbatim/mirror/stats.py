@@ -250,3 +250,19 @@ def _pvalue(obs: float, null: np.ndarray, alternative: str) -> float:
     else:
         k = np.sum(np.abs(null) >= abs(obs) - 1e-12)
     return float((1 + k) / (1 + len(null)))
+
+
+def partial_corr_test(x, y, z, n_permutations: int, rng: np.random.Generator, alternative: str = "greater"
+                      ) -> tuple[float, float]:
+    """Partial correlation of ``x`` and ``y`` given ``z`` (one covariate) and its permutation p-value
+    (Freedman–Lane: the residuals of ``y`` on ``z`` are shuffled). Used to ask whether a linked pair
+    still moves together once a stronger pair sharing one of its topics is accounted for."""
+    x, y, z = (np.asarray(v, float) for v in (x, y, z))
+    if len(x) < 4 or np.std(z) == 0:
+        return float("nan"), float("nan")
+
+    def resid(v):
+        zc = z - z.mean()
+        return v - v.mean() - zc * (zc @ (v - v.mean())) / (zc @ zc)
+
+    return permutation_corr(resid(x), resid(y), n_permutations, rng, alternative)

@@ -44,8 +44,11 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
     if cfg.taxonomy:
         if embed_fn is None:
             raise ValueError("a taxonomy needs embed_fn to embed its examples")
-        guide = np.stack([np.asarray(embed_fn(list(t.examples)), np.float32).mean(0) for t in cfg.taxonomy])
-    if sides is None and "irritant" in segments:
+        examples = [np.asarray(embed_fn(list(t.examples)), np.float32) for t in cfg.taxonomy]
+        guide = np.stack([e.mean(0) for e in examples])
+    if sides is None and "topic_side" in segments:   # the side a fitted pipeline recorded
+        sides = (segments["topic_side"] == "irritant").to_numpy()
+    elif sides is None and "irritant" in segments:
         sides = segments["irritant"].fillna(False).to_numpy(bool)
     sides = None if sides is None else np.asarray(sides).astype(np.int64)
     models: dict[str, SourceTopicModel] = {}
@@ -58,7 +61,8 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
         own = [i for i, t in enumerate(cfg.taxonomy) if t.applies_to(source)]  # entries for this source
         m = SourceTopicModel(cfg, seed=seed, source=source,
                              guide_embeddings=guide[own] if guide is not None and own else None,
-                             guide_names=[cfg.taxonomy[i].name for i in own])
+                             guide_names=[cfg.taxonomy[i].name for i in own],
+                             guide_examples=[examples[i] for i in own] if guide is not None and own else None)
         m.fit(seg.loc[mask, "text"].tolist(), embeddings[mask], None if sides is None else sides[mask])
         models[source] = m
         seg.loc[mask, "topic"] = m.labels_
@@ -67,6 +71,8 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     labels = {(r.source, r.topic): r.label for r in table.itertuples()}
     seg["topic"] = seg["topic"].astype("int64")
+    if sides is not None:
+        seg["topic_side"] = np.where(sides == 1, "irritant", "compliment")
     seg["topic_label"] = [labels.get((s, t), "(outlier)") for s, t in zip(seg["source"], seg["topic"])]
     return models, seg, table
 

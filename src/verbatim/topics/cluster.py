@@ -90,41 +90,110 @@ def cut(tree: np.ndarray, k: int | list[int]) -> np.ndarray:
     return out[:, 0] if np.isscalar(k) else out
 
 
+def size_aware_partitions(tree: np.ndarray, counts: np.ndarray, min_size: float, k_max: int) -> list[np.ndarray]:
+    """Partitions of the tree's points into 1, 2, … ``k_max`` topics, splitting top-down: each step
+    splits the highest node of the frontier whose two branches both hold ``min_size`` segments.
+
+    A plain cut of a Ward tree splits off small dense groups (near-identical sentences) long before it
+    splits a large mixed topic; here a node whose one branch is small passes through to its large
+    branch (the small branch's points are left unassigned, −1, and join their nearest topic later),
+    so every topic is large enough to give a rate per unit and large topics keep being split.
+    """
+    n = len(tree) + 1
+    size = np.concatenate([counts.astype(float), np.zeros(n - 1)])
+    for i, (a, b, _, _) in enumerate(tree):
+        size[n + i] = size[int(a)] + size[int(b)]
+
+    def settle(node: int) -> int:
+        """Descend through splits that shed only a small branch."""
+        while node >= n:
+            a, b = (int(v) for v in tree[node - n, :2])
+            if size[a] >= min_size and size[b] >= min_size:
+                return node
+            node = a if size[a] >= size[b] else b
+        return node
+
+    def leaves(node: int) -> list[int]:
+        stack, out = [node], []
+        while stack:
+            v = stack.pop()
+            if v < n:
+                out.append(v)
+            else:
+                stack.extend(int(c) for c in tree[v - n, :2])
+        return out
+
+    frontier = [settle(2 * n - 2)] if n > 1 else [0]
+    parts = []
+    while True:
+        groups = np.full(n, -1, np.int64)
+        for g, node in enumerate(frontier):
+            groups[leaves(node)] = g
+        parts.append(groups)
+        splittable = [v for v in frontier if v >= n]
+        if len(frontier) >= k_max or not splittable:
+            return parts
+        top = max(splittable, key=lambda v: tree[v - n, 2])
+        a, b = (int(c) for c in tree[top - n, :2])
+        i = frontier.index(top)
+        frontier[i:i + 1] = [settle(a), settle(b)]
+
+
+def match_examples(x: np.ndarray, labels: np.ndarray, sims: np.ndarray, examples: list[np.ndarray],
+                   guide_topics: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded taxonomy holds its theme: every segment at least ``threshold`` similar (cosine) to one of
+    an entry's example phrases joins that entry's topic, wherever clustering put it (the closest entry
+    wins). Returns the labels and each segment's similarity to its topic."""
+    ex = _normalise(np.vstack(examples))
+    owner = np.repeat(np.asarray(guide_topics), [len(e) for e in examples])
+    s = x @ ex.T
+    best = s.argmax(1)
+    hit = s[np.arange(len(x)), best] >= threshold
+    labels, sims = labels.copy(), sims.copy()
+    labels[hit] = owner[best[hit]]
+    sims[hit] = s[np.arange(len(x)), best][hit]
+    return labels, sims
+
+
+def _attach_orphans(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Points without a topic (−1) join the topic whose centroid is nearest."""
+    if (labels >= 0).all():
+        return labels
+    k = int(labels.max()) + 1
+    centers = _normalise(_cluster_sums(x[labels >= 0], labels[labels >= 0], k))
+    out = labels.copy()
+    out[labels < 0] = (x[labels < 0] @ centers.T).argmax(1)
+    return out
+
+
 def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range: tuple[int, int],
              rng: np.random.Generator, min_share: float = 0.03, sample: int = 3000
-             ) -> tuple[int, dict[int, float]]:
-    """The number of topics: the cut of the topic tree with the best cosine silhouette among the cuts
-    whose every topic holds at least ``min_share`` of the segments (a topic must be large enough to
-    give a rate per unit; on repetitive comments the silhouette alone keeps rising as topics shrink
-    to near-duplicates). Among cuts within 0.005 of the best, the coarsest.
+             ) -> tuple[np.ndarray, dict[int, float]]:
+    """The topics when their number is ``auto``: among the size-aware partitions of the tree
+    (:func:`size_aware_partitions`: every topic holds ``min_share`` of the segments, so it can give a
+    rate per unit), the one with the best cosine silhouette; among those within 0.005 of the best, the
+    coarsest. Returns each segment's topic and the silhouette of each k tried, so the choice can be
+    reported.
 
     Measured on every segment up to ``sample`` (a seeded draw above), so a last-bit change of the
-    embeddings cannot move the choice through the sampling; returns the chosen k and the
-    silhouette of each admissible k, so the choice can be reported.
+    embeddings cannot move the choice through the sampling.
     """
     from sklearn.metrics import silhouette_score
 
-    n_points = len(tree) + 1
-    lo, hi = max(2, k_range[0]), min(k_range[1], n_points)
-    if hi < lo:
-        return max(1, min(k_range[1], n_points)), {}
+    counts = np.bincount(point_labels, minlength=len(tree) + 1)
+    parts = size_aware_partitions(tree, counts, min_share * len(x), k_range[1])
     idx = np.arange(len(x)) if len(x) <= sample else np.sort(rng.choice(len(x), size=sample, replace=False))
-    counts = np.bincount(point_labels, minlength=n_points)
-    ks = list(range(lo, hi + 1))
-    groups_all = cut(tree, ks)
-    scores = {}
-    for col, k in enumerate(ks):
-        groups = groups_all[:, col]
-        if np.bincount(groups, weights=counts).min() < min_share * len(x):
+    scores, labels_of = {}, {}
+    for groups in parts:
+        k = int(groups.max()) + 1
+        if k < max(2, k_range[0]):
             continue
-        labels = groups[point_labels[idx]]
-        if len(np.unique(labels)) < 2:
-            continue
-        scores[k] = float(silhouette_score(x[idx], labels, metric="cosine"))
+        labels_of[k] = _attach_orphans(x, groups[point_labels])
+        scores[k] = float(silhouette_score(x[idx], labels_of[k][idx], metric="cosine"))
     if not scores:
-        return lo, scores
+        return _attach_orphans(x, parts[-1][point_labels]), scores
     best = max(scores.values())
-    return min(k for k, v in scores.items() if v >= best - 0.005), scores
+    return labels_of[min(k for k, v in scores.items() if v >= best - 0.005)], scores
 
 
 def topic_tree(x: np.ndarray, rng: np.random.Generator, k: int, exact_limit: int = 6000,
@@ -192,7 +261,8 @@ class TopicClusterer:
                  outlier_quantile: float = 0.02, guide: np.ndarray | None = None,
                  guide_weight: float = 0.5, n_init: int = 1, max_refine: int = 100,
                  min_topic_size: int = 10, center: bool = False, k_range: tuple[int, int] = (5, 40),
-                 min_topic_share: float = 0.03):
+                 min_topic_share: float = 0.03, guide_examples: list[np.ndarray] | None = None,
+                 guide_similarity: float = 0.5):
         self.n_topics = n_topics
         self.random_state = random_state
         self.micro_clusters = micro_clusters
@@ -205,6 +275,8 @@ class TopicClusterer:
         self.center = center
         self.k_range = k_range
         self.min_topic_share = min_topic_share
+        self.guide_examples = guide_examples
+        self.guide_similarity = guide_similarity
 
     def fit(self, x: np.ndarray, y=None) -> "TopicClusterer":
         x = _normalise(np.asarray(x, dtype=np.float32))
@@ -222,10 +294,10 @@ class TopicClusterer:
         self.points_ = point_labels      # per segment: its point (itself, or its micro-cluster) in the tree
         self.k_scores_ = {}
         if auto:
-            k, self.k_scores_ = choose_k(x, point_labels, tree, self.k_range, rng, self.min_topic_share)
-        groups = cut(tree, k)
-        labels = groups[point_labels]
-        n_groups = int(groups.max()) + 1
+            labels, self.k_scores_ = choose_k(x, point_labels, tree, self.k_range, rng, self.min_topic_share)
+        else:
+            labels = cut(tree, k)[point_labels]
+        n_groups = int(labels.max()) + 1
         centers = _normalise(_cluster_sums(x, labels, n_groups))
         # tiny groups (a few odd segments) are not topics: their members join the nearest topic
         big = np.bincount(labels, minlength=n_groups) >= min(self.min_topic_size, max(1, n // (2 * k)))
@@ -235,12 +307,14 @@ class TopicClusterer:
         if guide is not None:
             # each guide vector takes the most similar topic (one-to-one); a guide with no topic
             # close enough (cosine < 0.8 of its best) gets a topic of its own
+            # each guide takes its nearest topic; two guides nearest to one topic: the closer keeps it
+            # (a one-to-one assignment), the other gets a topic of its own
             sims = guide @ centers.T
             rows, cols = linear_sum_assignment(-sims)
             guide_idx = np.full(len(guide), -1)
             guide_idx[rows] = cols
             for g in range(len(guide)):
-                if guide_idx[g] < 0 or sims[g, guide_idx[g]] < 0.8:
+                if guide_idx[g] < 0 or guide_idx[g] != sims[g].argmax():
                     centers = np.vstack([centers, guide[g:g + 1]])
                     guide_idx[g] = len(centers) - 1
         centers, labels, sims_best = self._refine(x, centers, guide, guide_idx)
@@ -253,6 +327,9 @@ class TopicClusterer:
             centers = centers[used]
             labels = remap[labels]
             guide_idx = remap[guide_idx] if guide is not None else guide_idx
+        if guide is not None and self.guide_examples is not None:
+            labels, sims_best = match_examples(x, labels, sims_best, self.guide_examples, guide_idx,
+                                               self.guide_similarity)
         self.cluster_centers_ = centers
         self.guide_topics_ = guide_idx
         self.threshold_ = float(np.quantile(sims_best, self.outlier_quantile)) if self.outlier_quantile > 0 else -1.0
@@ -334,6 +411,10 @@ class SidedClusterer:
             thresholds += [c.threshold_] * len(c.cluster_centers_)
             if c.guide is not None and len(c.guide_topics_):
                 guide_topics = np.asarray(c.guide_topics_) + offset
+                if c.guide_examples is not None:  # the example rule, for predict (see match_examples)
+                    self.example_x_ = _normalise(np.vstack(c.guide_examples))
+                    self.example_topics_ = np.repeat(guide_topics, [len(e) for e in c.guide_examples])
+                    self.example_side_, self.example_threshold_ = side, c.guide_similarity
             self.fitted_[side] = c
         self.cluster_centers_ = np.vstack(centers).astype(np.float32)
         self.center_sides_ = np.asarray(sides, np.int64)
@@ -345,15 +426,34 @@ class SidedClusterer:
         return self
 
     def predict(self, x: np.ndarray, y=None) -> np.ndarray:
-        labels, _ = predict_sided(x, self.cluster_centers_, self.center_sides_, self.thresholds_, y)
+        ex = None
+        if hasattr(self, "example_x_"):
+            ex = (self.example_x_, self.example_topics_, self.example_side_, self.example_threshold_)
+        labels, _ = predict_sided(x, self.cluster_centers_, self.center_sides_, self.thresholds_, y, ex)
         return labels
 
 
 def predict_sided(x: np.ndarray, centers: np.ndarray, center_sides: np.ndarray, thresholds: np.ndarray,
-                  sides: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  sides: np.ndarray | None = None, examples: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid among the centroids of each segment's side (all centroids when ``sides`` is None);
-    −1 below that centroid's side threshold. Returns topic indices and similarities."""
+    −1 below that centroid's side threshold; then the taxonomy's example rule (``examples``: the example
+    vectors, the topic index of each, the side they apply to, the threshold; see :func:`match_examples`).
+    Returns topic indices and similarities."""
     x = _normalise(np.asarray(x, dtype=np.float32))
+    idx, s = _nearest_sided(x, centers, center_sides, thresholds, sides)
+    if examples is not None:
+        ex, owner, side, threshold = examples
+        on = np.ones(len(x), bool) if sides is None else (np.asarray(sides) == side)
+        sim = x[on] @ np.asarray(ex, np.float32).T
+        best = sim.argmax(1)
+        bs = sim[np.arange(len(best)), best]
+        hit = bs >= threshold
+        rows = np.flatnonzero(on)[hit]
+        idx[rows], s[rows] = owner[best[hit]], bs[hit]
+    return idx, s
+
+
+def _nearest_sided(x, centers, center_sides, thresholds, sides):
     sims = x @ np.asarray(centers, dtype=np.float32).T
     if sides is not None:
         sides = np.asarray(sides, np.int64)

@@ -59,12 +59,14 @@ class SourceTopicModel:
     """Topics of one source's segments (see module doc)."""
 
     def __init__(self, config: TopicsConfig | None = None, seed: int = 42, source: str = "",
-                 guide_embeddings: np.ndarray | None = None, guide_names: Sequence[str] = ()):
+                 guide_embeddings: np.ndarray | None = None, guide_names: Sequence[str] = (),
+                 guide_examples: Sequence[np.ndarray] | None = None):
         self.config = config
         self.seed = seed
         self.source = source
         self.guide_embeddings = guide_embeddings
         self.guide_names = guide_names
+        self.guide_examples = guide_examples
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], embeddings: np.ndarray, sides: Sequence[int] | None = None
@@ -119,6 +121,13 @@ class SourceTopicModel:
         self.k_scores_ = {SIDES[sd]: c.k_scores_ for sd, c in clusterer.fitted_.items()}
         self.guided_labels_ = {mapping[int(o)]: self.guide_names[g] for g, o in enumerate(clusterer.guide_topics_)
                                if int(o) in mapping and g < len(self.guide_names)}
+        self.examples_ = None  # the taxonomy's example rule, in topic ids (transform applies it as fit did)
+        if hasattr(clusterer, "example_x_"):
+            keep = np.array([int(o) in mapping for o in clusterer.example_topics_])
+            if keep.any():
+                self.examples_ = (clusterer.example_x_[keep],
+                                  np.array([mapping[int(o)] for o in clusterer.example_topics_[keep]]),
+                                  int(clusterer.example_side_), float(clusterer.example_threshold_))
         self.topics_ = self._topic_table(texts, cfg, analyzer)
         n_out = int((self.labels_ == OUTLIER).sum())
         log.info("%s: %d segments → %d topics (%s), %d outliers (%.1f%%)", self.source or "topics", len(texts),
@@ -132,7 +141,9 @@ class SourceTopicModel:
         return TopicClusterer(n_topics="auto" if auto else int(cfg.n_topics), random_state=self.seed,
                               outlier_quantile=cfg.outlier_quantile, k_range=(cfg.min_topics, cfg.max_topics),
                               min_topic_share=cfg.min_topic_share,
-                              guide=self.guide_embeddings if guided else None, guide_weight=cfg.guide_weight)
+                              guide=self.guide_embeddings if guided else None, guide_weight=cfg.guide_weight,
+                              guide_examples=list(self.guide_examples) if guided and self.guide_examples else None,
+                              guide_similarity=cfg.guide_similarity)
 
     def _topic_table(self, texts: list[str], cfg: TopicsConfig, analyzer: TopicAnalyzer) -> pd.DataFrame:
         rows = []
@@ -163,7 +174,12 @@ class SourceTopicModel:
         centroid among the topics of each segment's side (1 irritant, 0 other) — the rule ``fit`` used."""
         if not hasattr(self, "centroids_"):
             raise ArtefactError("this topic model is not fitted; call fit() or load a saved pipeline")
-        idx, sims = predict_sided(embeddings, self.centroids_, self.topic_sides_, self.thresholds_, sides)
+        ex = None
+        if getattr(self, "examples_", None) is not None:  # example topics are ids: map them to centroid rows
+            x, ids, side, thr = self.examples_
+            row = {int(t): i for i, t in enumerate(self.topic_ids_)}
+            ex = (x, np.array([row[int(t)] for t in ids]), side, thr)
+        idx, sims = predict_sided(embeddings, self.centroids_, self.topic_sides_, self.thresholds_, sides, ex)
         return np.where(idx >= 0, self.topic_ids_[np.clip(idx, 0, None)], OUTLIER), sims
 
     # -- persistence (safetensors + JSON; no pickles) ---------------------------------------
@@ -174,8 +190,13 @@ class SourceTopicModel:
         folder.mkdir(parents=True, exist_ok=True)
         save_file({"centroids": np.ascontiguousarray(self.centroids_), "sides": np.ascontiguousarray(self.topic_sides_),
                    "thresholds": np.ascontiguousarray(self.thresholds_),
-                   "topic_ids": np.ascontiguousarray(self.topic_ids_)}, str(folder / "centroids.safetensors"))
+                   "topic_ids": np.ascontiguousarray(self.topic_ids_),
+                   **({"example_x": np.ascontiguousarray(self.examples_[0], dtype=np.float32),
+                       "example_topics": np.ascontiguousarray(self.examples_[1], dtype=np.int64)}
+                      if getattr(self, "examples_", None) is not None else {})},
+                  str(folder / "centroids.safetensors"))
         meta = {"source": self.source, "seed": self.seed, "k_scores": self.k_scores_,
+                "example_rule": list(self.examples_[2:]) if getattr(self, "examples_", None) is not None else None,
                 "guided_labels": {str(k): v for k, v in self.guided_labels_.items()}}
         (folder / "topic_model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         with _quiet_bertopic():
@@ -199,6 +220,9 @@ class SourceTopicModel:
         self.topic_sides_ = tensors["sides"]
         self.thresholds_ = tensors["thresholds"]
         self.k_scores_ = meta.get("k_scores", {})
+        rule = meta.get("example_rule")
+        self.examples_ = ((tensors["example_x"], tensors["example_topics"], int(rule[0]), float(rule[1]))
+                          if rule and "example_x" in tensors else None)
         self.guided_labels_ = {int(k): v for k, v in meta.get("guided_labels", {}).items()}
         if with_bertopic:
             self.bertopic_ = load_bertopic(folder / "bertopic")
