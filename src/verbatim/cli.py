@@ -259,8 +259,9 @@ def demo(sample_dir, out_dir, verbose):
               help="Period of the unit × period cells and of the lead/lag.")
 @click.option("--permutations", type=int, help="Permutations per test (default 999).")
 @click.option("--seed", type=int, help="Seed of the permutations and bootstraps (default 42).")
+@config_option
 @verbose_option
-def mirror(model_dir, output, pair, by, period, permutations, seed, verbose):
+def mirror(model_dir, output, pair, by, period, permutations, seed, config_path, verbose):
     """Align two sources' topics, test each pair and its unit linkage; write mirror.csv and report.html.
 
     The pair table is also stored in MODEL_DIR (mirror.parquet) for later stages.
@@ -282,13 +283,67 @@ def mirror(model_dir, output, pair, by, period, permutations, seed, verbose):
         settings["n_permutations"] = permutations
     if seed is not None:
         settings["seed"] = seed
-    res = run_mirror(model_dir, output, MirrorConfig(**settings))
-    pairs = res["pairs"]
+    privacy = load_config(config_path).privacy if config_path else None  # default: the artefact's [privacy]
+    res = run_mirror(model_dir, output, MirrorConfig(**settings), privacy=privacy)
+    pairs = res["shown"]  # topic labels masked
     click.echo(f"{len(pairs)} pairs examined, {int(pairs['verdict'].isin(MIRRORED_VERDICTS).sum())} mirrored:")
     click.echo(render_pairs_text(pairs, MIRRORED_VERDICTS))
     idx = res["mirror"].index_
     click.echo(f"symmetry index: {idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}]")
     click.echo(f"wrote {res['csv']}, {res['html']} and {res['stored']}")
+
+
+@main.command()
+@click.argument("model_dir", type=click.Path(file_okay=False))
+@click.option("--unit", "units", multiple=True, help="The meeting's unit; repeat for a meeting of several units.")
+@click.option("--all-units", is_flag=True, help="One digest per unit (with --recipients: one e-mail per manager).")
+@click.option("--period", help="Month (2025-11), quarter (2025-Q4), week (2025-W45) or year (2025); default: every date.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "text", "json", "csv"]), default="html",
+              show_default=True, help="Output format of the written digest.")
+@click.option("-o", "--output", type=click.Path(), help="File to write (a folder with --all-units); "
+              "default: reports/<run>/digest-<unit>-<period>.<ext>.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Language of the digest (default: config, fr).")
+@click.option("--size", type=int, help="Verbatims per digest (default: config, 8).")
+@click.option("--meeting", help="Name the history knows the meeting by (default: the units).")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False),
+              help="History file (default: MODEL_DIR/digest_history.sqlite).")
+@click.option("--no-record", is_flag=True, help="Do not record what was shown in the history.")
+@click.option("--recipients", type=click.Path(dir_okay=False), help="CSV unit,email[,name]: e-mail each manager.")
+@click.option("--dry-run", is_flag=True, help="With --recipients: write .eml files instead of sending (nothing recorded).")
+@click.option("--smtp-host", help="SMTP server (default: config [email] host, localhost).")
+@click.option("--smtp-port", type=int, help="SMTP port (default: config, 587).")
+@click.option("--starttls/--no-starttls", default=None, help="Require STARTTLS (default: config, on).")
+@click.option("--sender", help="From address (default: config [email] sender).")
+@config_option
+@verbose_option
+def digest(model_dir, units, all_units, period, fmt, output, lang, size, meeting, history_path, no_record,
+           recipients, dry_run, smtp_host, smtp_port, starttls, sender, config_path, verbose):
+    """Write the meeting digest: a few ranked, balanced, privacy-safe verbatims to read aloud.
+
+    SMTP credentials are read only from the environment variables VERBATIM_SMTP_USER and
+    VERBATIM_SMTP_PASSWORD.
+
+    \b
+    Example:
+      verbatim digest models/sample --unit "Lyon Part-Dieu" --period 2025-Q4 -o reports/sample/digest.html
+      verbatim digest models/sample --all-units --period 2025-Q4 --recipients managers.csv --dry-run -o outbox/
+    """
+    from .digest.deliver import run_digest
+
+    _setup_logging(verbose)
+    if recipients and not all_units:
+        raise ConfigError("--recipients sends one e-mail per manager: add --all-units")
+    if dry_run and not recipients:
+        raise ConfigError("--dry-run applies to e-mails: give --recipients FILE (and --all-units)")
+    if all_units and units:
+        raise ConfigError("give either --unit or --all-units, not both")
+    cfg = load_config(config_path) if config_path else None
+    email = {k: v for k, v in (("host", smtp_host), ("port", smtp_port), ("starttls", starttls), ("sender", sender))
+             if v is not None}
+    for r in run_digest(model_dir, units=units, all_units=all_units, period=period, fmt=fmt, output=output,
+                        lang=lang, size=size, meeting=meeting, history=history_path, record=not no_record,
+                        recipients=recipients, dry_run=dry_run, email=email, config=cfg):
+        click.echo(r["message"])
 
 
 if __name__ == "__main__":  # pragma: no cover
