@@ -30,7 +30,7 @@ from .render import one_line
 log = logging.getLogger("verbatim")
 
 USER_ENV, PASSWORD_ENV = "VERBATIM_SMTP_USER", "VERBATIM_SMTP_PASSWORD"
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+_EMAIL = re.compile(r"^[^@\s<>,;\"()]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$")
 
 
 class EmailError(VerbatimError):
