@@ -109,10 +109,10 @@ def test_a_mirrored_pair_is_shown_together_with_why(pipe):
     assert len(paired) == 2 and paired["rank"].tolist() == [1, 2]
     assert set(zip(paired["source"], paired["topic"])) == {("customer", 2), ("employee", 0)}
     why = paired["why"].iloc[0]
-    assert "miroir" in why.lower() and "r = +0.52" in why and "sandrine" not in why.lower()   # label masked
+    assert "l'irritant client « attente · [nom] » répond à l'irritant salarié" in why and "r = +0.52" in why and "sandrine" not in why.lower()   # label masked
     assert "Paire miroir 1" in d.to_html() and "Paire miroir 1" in d.to_text()
     en = Digest("Agence A", "2025-11", history=False, pairs=PAIRS, lang="en").fit(pipe)
-    assert "Mirrored pair 1" in en.to_html() and en.to_frame()["why"].iloc[0].startswith("Mirror:")
+    assert "Mirrored pair 1" in en.to_html() and en.to_frame()["why"].iloc[0].startswith("the customer irritant")
     # a non-mirrored verdict is not paired
     none = Digest("Agence A", "2025-11", history=False, pairs=PAIRS.iloc[1:]).fit(pipe)
     assert none.to_frame()["pair"].isna().all()

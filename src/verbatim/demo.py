@@ -62,5 +62,12 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
     idx = mir["mirror"].index_
     echo(f"symmetry index: {idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}] of customer irritant volume")
     echo(f"wrote {mir['csv']} and {mir['html']}")
+
+    from .digest.deliver import demo_digest
+
+    echo("\n== meeting digest: one office, last quarter ==")
+    dig = demo_digest(pipe, model_dir, report_dir)
+    echo(dig["message"])
+    echo(f"digest: {dig['target']}")
     return {"ingest": result, "verbatims_path": out, "rejects_path": rej, "summary": tables, "config": cfg,
-            "pipeline": pipe, "model_dir": model_dir, "drivers": drivers, "mirror": mir}
+            "pipeline": pipe, "model_dir": model_dir, "drivers": drivers, "mirror": mir, "digest": dig}

@@ -232,6 +232,9 @@ class Masker:
                 while toks and (_fold(toks[0].text) in _stop_words() or _fold(toks[0].text) in _NOT_NEIGHBOUR
                                 or _fold(toks[0].text) in NOT_NAMES):
                     toks.pop(0)
+                if len(toks) == 1 and _sentence_initial(text, toks[0].idx) and _fold(toks[0].text) not in first \
+                        and _fold(toks[0].text) not in last and _fold(toks[0].text) not in self._user_words:
+                    continue  # a lone capitalised first word ("Stabilite de l'emploi…") is a sentence start
                 if toks:
                     out.append(Span(toks[0].idx, toks[-1].idx + len(toks[-1].text), "name"))
         return out

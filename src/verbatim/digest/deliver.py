@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
+import pandas as pd
+
 from ..config import Config
 from ..paths import project_dir
 from . import EXTENSIONS, Digest, History, period_label, parse_period
@@ -102,3 +104,14 @@ def run_digest(model_dir: str | Path, units: Iterable[str] = (), all_units: bool
         d.record()
     out.append(done(d, "wrote", path))
     return out
+
+
+def demo_digest(pipeline, model_dir: str | Path, out_dir: str | Path) -> dict:
+    """The demo's digest: the office with the most verbatims, over the last quarter of the data, as HTML in
+    ``out_dir`` (not recorded in the history, so the demo gives the same digest each time)."""
+    v = pipeline.verbatims_
+    office = str(v["unit"].value_counts().sort_index().idxmax())
+    quarter = pd.to_datetime(v["date"]).max().to_period("Q")
+    period = f"{quarter.year}-Q{quarter.quarter}"
+    path = Path(out_dir) / f"digest-{slug(office)}-{slug(period)}.html"
+    return run_digest(model_dir, units=[office], period=period, output=path, record=False, pipeline=pipeline)[0]

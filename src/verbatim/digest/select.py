@@ -236,7 +236,10 @@ def mirrored_pairs(pairs: pd.DataFrame | None, verdicts: tuple[str, ...] = MIRRO
 
 def why_pair(row, lang: str, privacy: PrivacyConfig) -> str:
     """The one line saying why two verbatims are read together."""
+    from .render import source_name
+
     la, lb = mask_label(str(row.label_a), privacy), mask_label(str(row.label_b), privacy)
+    sa, sb = source_name(str(row.source_a), lang), source_name(str(row.source_b), lang)
     bits = []
     if not _isnan(row.similarity):
         bits.append((f"similarité des thèmes {row.similarity:.2f}" if lang == "fr" else f"topic similarity {row.similarity:.2f}"))
@@ -245,8 +248,8 @@ def why_pair(row, lang: str, privacy: PrivacyConfig) -> str:
                      else f"linked across units (r = {row.linkage_r:+.2f})"))
     extra = f" ({'; '.join(bits)})" if bits else ""
     if lang == "fr":
-        return (f"Miroir : l'irritant {row.source_a} « {la} » va avec l'irritant {row.source_b} « {lb} »{extra}.")
-    return f"Mirror: the {row.source_a} irritant “{la}” goes with the {row.source_b} irritant “{lb}”{extra}."
+        return f"l'irritant {sa} « {la} » répond à l'irritant {sb} « {lb} »{extra}."
+    return f"the {sa} irritant “{la}” mirrors the {sb} irritant “{lb}”{extra}."
 
 
 def _isnan(v) -> bool:
