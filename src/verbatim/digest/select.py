@@ -24,7 +24,8 @@
 employee irritant of the mirrored topic, with one line saying why), then the best candidate of each
 polarity × source cell in turn until ``size`` is reached, ``irritant_share`` of them irritants and the
 sources in equal parts where candidates allow; at most ``per_topic`` per topic, no near-duplicates
-(word overlap ≥ ``duplicate_similarity``).
+(word overlap ≥ ``duplicate_similarity``). When one polarity lacks candidates, the other takes its places only
+while the counts stay within one of the configured split: a shorter digest rather than an unbalanced one.
 """
 from __future__ import annotations
 
@@ -337,9 +338,13 @@ def select(cand: pd.DataFrame, cfg: DigestConfig, privacy: PrivacyConfig, pairs:
                 break
             take(got)
             quota[pol] -= 1
-    # a polarity without enough candidates leaves its places to the other one
+    # a polarity without enough candidates leaves its places to the other one, but the balance holds within one
+    planned = {"irritant": n_irr, "compliment": cfg.size - n_irr}
     for pol in ("irritant", "compliment"):
-        while len(chosen) < cfg.size:
+        other = "compliment" if pol == "irritant" else "irritant"
+        while len(chosen) < cfg.size and planned[pol] > 0 and (
+                sum(c["polarity"] == pol for c in chosen) + 1 - sum(c["polarity"] == other for c in chosen)
+                <= planned[pol] - planned[other] + 1):
             keys = sorted((k for k in pools if k[0] == pol and pools[k]), key=lambda k: (count[k], sources.index(k[1])))
             got = None
             for k in keys:
@@ -350,6 +355,14 @@ def select(cand: pd.DataFrame, cfg: DigestConfig, privacy: PrivacyConfig, pairs:
             if got is None:
                 break
             take(got)
+    # the other way round: a polarity short of candidates trims the surplus of the other (lowest scores first)
+    for pol, other in (("irritant", "compliment"), ("compliment", "irritant")):
+        while sum(c["polarity"] == pol for c in chosen) - sum(c["polarity"] == other for c in chosen) \
+                > planned[pol] - planned[other] + 1:
+            spare = [c for c in chosen if c["polarity"] == pol and c["pair"] is None]
+            if not spare:
+                break
+            chosen.remove(min(spare, key=lambda c: c["score"]))
     return _reading_order(chosen, privacy)
 
 
