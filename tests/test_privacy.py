@@ -160,3 +160,20 @@ def test_privacy_section_from_toml_and_the_moved_mirror_setting(tmp_path):
         from_dict({"privacy": {"anonymity_threshold": 3}})
     with pytest.raises(ConfigError, match=r"\[privacy\] has an unknown key 'treshold'"):
         from_dict({"privacy": {"treshold": 3}})
+
+
+def test_topic_labels_are_masked_in_the_mirror_csv_report_and_stdout(tmp_path):
+    from test_mirror import FAST, _synthetic
+
+    from verbatim.config import Config
+    from verbatim.mirror.run import run_mirror
+
+    seg, emb, topics = _synthetic(linked=True, units=12, months=3)
+    topics["label"] = [f"sandrine · dupont · thème {t}" for t in topics["topic"]]
+    pipe = SimpleNamespace(segments_=seg, embeddings_=emb, topics_=topics, config=Config())
+    res = run_mirror(tmp_path, tmp_path / "report", MirrorConfig(**FAST), pipeline=pipe, store=False)
+    for path in (res["csv"], res["html"]):
+        text = Path(path).read_text(encoding="utf-8").lower()
+        assert "sandrine" not in text and "dupont" not in text and "[nom]" in text
+    assert not res["shown"]["label_a"].str.contains("sandrine").any()
+    assert res["pairs"]["label_a"].str.contains("sandrine").any()     # the stored table keeps the raw labels

@@ -182,9 +182,11 @@ def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, config
 
     _setup_logging(verbose)
     cfg = _fit_config(config_path, seed, embedder, n_topics, segment_mode)
+    from .privacy import mask_labels
+
     pipe = Pipeline(cfg, cache=not no_cache).fit(list(inputs))
     pipe.save(output)
-    click.echo(render_top_topics(pipe.topics_, pipe.segments_))
+    click.echo(render_top_topics(mask_labels(pipe.topics_, ("label",), cfg.privacy), pipe.segments_))
     click.echo(f"wrote {output}")
 
 
@@ -225,7 +227,9 @@ def drivers(model_dir, out_dir, on, top, verbose):
     pipe = Pipeline.load(model_dir)
     if on == "irritant" and "irritant" not in pipe.segments_:
         raise ConfigError(f"'{model_dir}' has no polarity (fitted by an older verbatim); refit it or use --on mention")
-    table = driver_table(pipe.segments_, on=on)
+    from .privacy import mask_labels
+
+    table = mask_labels(driver_table(pipe.segments_, on=on), ("topic_label",), pipe.config.privacy)
     out = Path(out_dir) if out_dir else Path(model_dir)
     csv_path = write_csv(table, out / "drivers.csv")
     md_path = write_text(render_drivers_markdown(table), out / "drivers.md")
