@@ -17,7 +17,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from ..config import PrivacyConfig
-from ..privacy import mask_label, mask_labels, mask_pii, shown_allowed
+from ..privacy import group_columns, mask_label, mask_labels, mask_pii, shown_allowed
 from .core import MIRRORED, Mirror, readable_table
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -265,5 +265,5 @@ def render_report(m: Mirror, privacy: PrivacyConfig | None = None) -> str:
         heatmap=heatmap_svg(m.similarity_, labels_a, labels_b, marked), bars=bars_svg(pairs, a, b), cards=cards,
         lags=lags_svg(m.linkage_, pairs, b), one_sided=_html_table(mask_labels(m.one_sided_, ("label",), privacy).round(3)),
         privacy=privacy, protected=", ".join(privacy.protected_sources) or "—",
-        groups=" × ".join(privacy.group_by),
+        groups=" × ".join(group_columns(m.segments_, privacy)) or "source",
         unit_index=_html_table(m.unit_index_.round(3)) if len(m.unit_index_) else "")
