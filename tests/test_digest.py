@@ -218,6 +218,11 @@ def test_injection_payloads_are_inert_in_every_format(tmp_path):
     md = d.to_markdown()
     assert "<script" not in md and "<img" not in md and "](javascript" not in md and "\\*\\*gras\\*\\*" in md
     assert "\n# titre" not in md and "\n#" not in md.split("\n", 1)[1]
+    markdown_it = pytest.importorskip("markdown_it")      # what a Markdown viewer makes of it
+    as_html = markdown_it.MarkdownIt("commonmark").render(md)
+    assert "<script" not in as_html and "<img" not in as_html and "<a " not in as_html
+    assert "<strong>gras</strong>" not in as_html and "&lt;script&gt;" in as_html
+    assert as_html.count("<h1>") == 1 and "<table" not in as_html
     js = json.loads(d.to_json())
     assert any("<script>" in it["text"] for it in js["items"])           # JSON is data, kept exact and valid
     csv_path = d.save(tmp_path / "d.csv", "csv")

@@ -125,13 +125,16 @@ def to_text(d) -> str:
     return "\n".join(lines) + "\n"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
 
 
 def md_escape(text: str) -> str:
-    """Markdown-inert text: HTML entities for ``& < >``, backslashes before Markdown's punctuation."""
+    """Markdown-inert text on one line: HTML entities for ``& < >``, backslashes before the punctuation that
+    makes emphasis, links, code, headings or tables, and before a leading list marker."""
     t = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", t)
+    t = _MD_SPECIAL.sub(r"\\\1", t)
+    t = re.sub(r"^(\d+)([.)])", r"\1\\\2", t)
+    return "\\" + t if t[:1] in "-+=" else t
 
 
 def to_markdown(d) -> str:
