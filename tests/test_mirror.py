@@ -417,13 +417,13 @@ def test_cli_mirror_uses_the_config_file_and_its_flags_override_it(tmp_path, mon
 
     monkeypatch.setattr(verbatim.pipeline.Pipeline, "load", classmethod(lambda cls, path, *a, **k: _FakePipeline()))
     toml = _toml(tmp_path, "[mirror]\nn_permutations = 49\nn_bootstrap = 10\nn_screen_permutations = 99\n"
-                           "max_lag = 1\nanonymity_threshold = 3\nalpha = 0.02\n")
+                           "max_lag = 1\nalpha = 0.02\n[privacy]\nanonymity_threshold = 6\n")
     out = tmp_path / "r"
     r = CliRunner().invoke(main, ["mirror", str(tmp_path), "--config", str(toml), "--seed", "5", "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[0].startswith("global test:")
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "(49 tirages)" in html and "at least 3 respondents" in html and "Seed: 5." in html and "q &lt; 0.02" in html
+    assert "(49 tirages)" in html and "at least 6 respondents" in html and "Seed: 5." in html and "q &lt; 0.02" in html
     bad = _toml(tmp_path, "[mirror]\nn_permutation = 49\n")
     r = CliRunner().invoke(main, ["mirror", str(tmp_path), "--config", str(bad), "-o", str(out)])
     assert r.exit_code != 0 and "[mirror] has an unknown key 'n_permutation'" in r.output and "Traceback" not in r.output

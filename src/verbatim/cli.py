@@ -182,9 +182,11 @@ def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, config
 
     _setup_logging(verbose)
     cfg = _fit_config(config_path, seed, embedder, n_topics, segment_mode)
+    from .privacy import mask_labels
+
     pipe = Pipeline(cfg, cache=not no_cache).fit(list(inputs))
     pipe.save(output)
-    click.echo(render_top_topics(pipe.topics_, pipe.segments_))
+    click.echo(render_top_topics(mask_labels(pipe.topics_, ("label",), cfg.privacy), pipe.segments_))
     click.echo(f"wrote {output}")
 
 
@@ -225,7 +227,9 @@ def drivers(model_dir, out_dir, on, top, verbose):
     pipe = Pipeline.load(model_dir)
     if on == "irritant" and "irritant" not in pipe.segments_:
         raise ConfigError(f"'{model_dir}' has no polarity (fitted by an older verbatim); refit it or use --on mention")
-    table = driver_table(pipe.segments_, on=on)
+    from .privacy import mask_labels
+
+    table = mask_labels(driver_table(pipe.segments_, on=on), ("topic_label",), pipe.config.privacy)
     out = Path(out_dir) if out_dir else Path(model_dir)
     csv_path = write_csv(table, out / "drivers.csv")
     md_path = write_text(render_drivers_markdown(table), out / "drivers.md")
@@ -291,9 +295,10 @@ def mirror(model_dir, output, pair, by, period, permutations, seed, config_path,
         settings["n_permutations"] = permutations
     if seed is not None:
         settings["seed"] = seed
-    config = load_config(config_path).mirror if config_path else None
-    res = run_mirror(model_dir, output, config, **settings)
-    pairs = res["pairs"]
+    cfg = load_config(config_path) if config_path else None
+    privacy = cfg.privacy if cfg else None  # default: the artefact's [privacy]
+    res = run_mirror(model_dir, output, cfg.mirror if cfg else None, privacy=privacy, **settings)
+    pairs = res["shown"]  # topic labels masked
     m = res["mirror"]
     click.echo(m.global_.text(*m.config_.pair))
     click.echo(f"{len(pairs)} pairs examined, {int(pairs['verdict'].isin(MIRRORED_VERDICTS).sum())} mirrored:")
@@ -301,6 +306,59 @@ def mirror(model_dir, output, pair, by, period, permutations, seed, config_path,
     idx = res["mirror"].index_
     click.echo(f"symmetry index: {idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}]")
     click.echo(f"wrote {res['csv']}, {res['html']} and {res['stored']}")
+
+
+@main.command()
+@click.argument("model_dir", type=click.Path(file_okay=False))
+@click.option("--unit", "units", multiple=True, help="The meeting's unit; repeat for a meeting of several units.")
+@click.option("--all-units", is_flag=True, help="One digest per unit (with --recipients: one e-mail per manager).")
+@click.option("--period", help="Month (2025-11), quarter (2025-Q4), week (2025-W45) or year (2025); default: every date.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "text", "json", "csv"]), default="html",
+              show_default=True, help="Output format of the written digest.")
+@click.option("-o", "--output", type=click.Path(), help="File to write (a folder with --all-units); "
+              "default: reports/<run>/digest-<unit>-<period>.<ext>.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Language of the digest (default: config, fr).")
+@click.option("--size", type=int, help="Verbatims per digest (default: config, 8).")
+@click.option("--meeting", help="Name the history knows the meeting by (default: the units).")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False),
+              help="History file (default: MODEL_DIR/digest_history.sqlite).")
+@click.option("--no-record", is_flag=True, help="Do not record what was shown in the history.")
+@click.option("--recipients", type=click.Path(dir_okay=False), help="CSV unit,email[,name]: e-mail each manager.")
+@click.option("--dry-run", is_flag=True, help="With --recipients: write .eml files instead of sending (nothing recorded).")
+@click.option("--smtp-host", help="SMTP server (default: config [email] host, localhost).")
+@click.option("--smtp-port", type=int, help="SMTP port (default: config, 587).")
+@click.option("--starttls/--no-starttls", default=None, help="Require STARTTLS (default: config, on).")
+@click.option("--sender", help="From address (default: config [email] sender).")
+@config_option
+@verbose_option
+def digest(model_dir, units, all_units, period, fmt, output, lang, size, meeting, history_path, no_record,
+           recipients, dry_run, smtp_host, smtp_port, starttls, sender, config_path, verbose):
+    """Write the meeting digest: a few ranked, balanced, privacy-safe verbatims to read aloud.
+
+    SMTP credentials are read only from the environment variables VERBATIM_SMTP_USER and
+    VERBATIM_SMTP_PASSWORD.
+
+    \b
+    Example:
+      verbatim digest models/sample --unit "Lyon Part-Dieu" --period 2025-Q4 -o reports/sample/digest.html
+      verbatim digest models/sample --all-units --period 2025-Q4 --recipients managers.csv --dry-run -o outbox/
+    """
+    from .digest.deliver import run_digest
+
+    _setup_logging(verbose)
+    if recipients and not all_units:
+        raise ConfigError("--recipients sends one e-mail per manager: add --all-units")
+    if dry_run and not recipients:
+        raise ConfigError("--dry-run applies to e-mails: give --recipients FILE (and --all-units)")
+    if all_units and units:
+        raise ConfigError("give either --unit or --all-units, not both")
+    cfg = load_config(config_path) if config_path else None
+    email = {k: v for k, v in (("host", smtp_host), ("port", smtp_port), ("starttls", starttls), ("sender", sender))
+             if v is not None}
+    for r in run_digest(model_dir, units=units, all_units=all_units, period=period, fmt=fmt, output=output,
+                        lang=lang, size=size, meeting=meeting, history=history_path, record=not no_record,
+                        recipients=recipients, dry_run=dry_run, email=email, config=cfg):
+        click.echo(r["message"])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -350,7 +350,6 @@ class MirrorConfig:
     min_cell_count: int = 3
     min_units: int = 8
     max_lag: int = 2
-    anonymity_threshold: int = 10
     alternative: Alternative = "greater"
     seed: int = 42
 
@@ -366,10 +365,124 @@ class MirrorConfig:
         if not 0 < self.alpha < 1:
             raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
         for name in ("n_permutations", "n_screen_permutations", "min_topic_size", "min_count", "min_cell_count",
-                     "min_units", "anonymity_threshold"):
+                     "min_units"):
             _check_positive("mirror", name, getattr(self, name))
         for name in ("n_bootstrap", "max_lag"):
             _check_positive("mirror", name, getattr(self, name), allow_zero=True)
+
+
+#: the lowest anonymity threshold a configuration may set (below it, a group of colleagues can guess the author).
+MIN_ANONYMITY = 5
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """Who is protected and how (see :mod:`verbatim.privacy`, the one rule every output calls).
+
+    ``protected_sources``: sources whose verbatims are shown only from groups (``group_by``: columns of
+    the verbatims; ``period`` means the period of the output, e.g. the digest's month) holding at least
+    ``anonymity_threshold`` distinct respondents (never below 5). ``names`` / ``names_file``: person
+    names to mask besides those the rules, the built-in first-name list and the French NER find.
+    """
+
+    protected_sources: tuple[str, ...] = ("employee",)
+    anonymity_threshold: int = 10
+    group_by: tuple[str, ...] = ("unit", "period")
+    names: tuple[str, ...] = ()
+    names_file: str | None = None
+    ner: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("protected_sources", "group_by", "names"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (tuple, list)) \
+                    or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"privacy.{name} must be a list of names; got {value!r}")
+            object.__setattr__(self, name, tuple(value))
+        if isinstance(self.anonymity_threshold, bool) or not isinstance(self.anonymity_threshold, int) \
+                or self.anonymity_threshold < MIN_ANONYMITY:
+            raise ConfigError(f"privacy.anonymity_threshold must be an integer of at least {MIN_ANONYMITY} "
+                              f"(fewer respondents let colleagues guess the author); got {self.anonymity_threshold!r}")
+        if self.names_file is not None and not isinstance(self.names_file, str):
+            raise ConfigError(f"privacy.names_file must be a file path; got {self.names_file!r}")
+        if not isinstance(self.ner, bool):
+            raise ConfigError(f"privacy.ner must be true or false; got {self.ner!r}")
+
+
+DigestLang = Literal["fr", "en"]
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """The meeting digest (see :mod:`verbatim.digest`): how many verbatims, how balanced, how they rank.
+
+    Score of a candidate = ``w_typicality`` × typicality + ``w_severity`` × severity + ``w_topic`` × topic
+    weight + ``w_recency`` × recency, each in [0, 1] (see :mod:`verbatim.digest.select`).
+    """
+
+    size: int = 8
+    irritant_share: float = 0.5
+    sources: tuple[str, ...] = ("customer", "employee")
+    per_topic: int = 1
+    max_pairs: int = 2
+    min_chars: int = 40
+    max_chars: int = 320
+    min_words: int = 6
+    duplicate_similarity: float = 0.6
+    irritant_min_p: float = 0.6
+    compliment_max_p: float = 0.3
+    window_days: int = 90
+    w_typicality: float = 1.0
+    w_severity: float = 1.0
+    w_topic: float = 1.0
+    w_recency: float = 0.5
+    lang: DigestLang = "fr"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.sources, (str, bytes)) or not isinstance(self.sources, (tuple, list)) or not self.sources:
+            raise ConfigError(f"digest.sources must be a non-empty list of source names; got {self.sources!r}")
+        object.__setattr__(self, "sources", tuple(self.sources))
+        for name in ("size", "per_topic", "min_words", "window_days", "max_chars"):
+            _check_positive("digest", name, getattr(self, name))
+        _check_positive("digest", "max_pairs", self.max_pairs, allow_zero=True)
+        _check_positive("digest", "min_chars", self.min_chars, allow_zero=True)
+        if self.size < 2 or self.size > 30:
+            raise ConfigError(f"digest.size must be between 2 and 30 verbatims; got {self.size!r}")
+        if self.min_chars >= self.max_chars:
+            raise ConfigError(f"digest.min_chars ({self.min_chars}) must be below digest.max_chars ({self.max_chars})")
+        for name in ("irritant_share", "duplicate_similarity", "irritant_min_p", "compliment_max_p"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                raise ConfigError(f"digest.{name} must be between 0 and 1; got {v!r}")
+        if self.compliment_max_p >= self.irritant_min_p:
+            raise ConfigError(f"digest.compliment_max_p ({self.compliment_max_p}) must be below digest.irritant_min_p "
+                              f"({self.irritant_min_p})")
+        for name in ("w_typicality", "w_severity", "w_topic", "w_recency"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                raise ConfigError(f"digest.{name} must be a non-negative number; got {v!r}")
+        _check_literal("digest", "lang", self.lang, DigestLang)
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """Delivery of digests over SMTP. The login and password come only from the environment variables
+    ``VERBATIM_SMTP_USER`` and ``VERBATIM_SMTP_PASSWORD``, never from a file or the command line."""
+
+    host: str = "localhost"
+    port: int = 587
+    starttls: bool = True
+    sender: str = "verbatim@localhost"
+    timeout: int = 30
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.host, str) or not self.host.strip():
+            raise ConfigError(f"email.host must be a host name; got {self.host!r}")
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 < self.port < 65536:
+            raise ConfigError(f"email.port must be a port number (1-65535); got {self.port!r}")
+        _check_positive("email", "timeout", self.timeout)
+        if not isinstance(self.sender, str) or "@" not in self.sender or "\n" in self.sender or "\r" in self.sender:
+            raise ConfigError(f"email.sender must be an e-mail address; got {self.sender!r}")
 
 
 
@@ -384,6 +497,9 @@ class Config:
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     polarity: PolarityConfig = field(default_factory=PolarityConfig)
     mirror: MirrorConfig = field(default_factory=MirrorConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
 
     def with_overrides(self, **sections: Mapping[str, Any]) -> "Config":
         """A copy with some values replaced, e.g. ``cfg.with_overrides(ingest={"date_required": True})``."""
@@ -438,12 +554,13 @@ def _section(cls: type, name: str, d: Any) -> Any:
 
 #: section name → dataclass; later stages register theirs here.
 SECTIONS: dict[str, type] = {"ingest": IngestConfig, "segment": SegmentConfig, "embed": EmbedConfig,
-                             "topics": TopicsConfig, "polarity": PolarityConfig, "mirror": MirrorConfig}
+                             "topics": TopicsConfig, "polarity": PolarityConfig, "mirror": MirrorConfig,
+                             "privacy": PrivacyConfig, "digest": DigestConfig, "email": EmailConfig}
 
 
 def from_dict(d: Mapping[str, Any]) -> Config:
     """Build a validated :class:`Config` from plain data (as read from TOML)."""
-    d = dict(d)
+    d = _moved_settings(dict(d))
     top = {f.name for f in fields(Config)}
     for key in d:
         if key not in top:
@@ -458,6 +575,27 @@ def from_dict(d: Mapping[str, Any]) -> Config:
         if name in d:
             kwargs[name] = _section(cls, name, d[name])
     return Config(**kwargs)
+
+
+def _moved_settings(d: dict) -> dict:
+    """``mirror.anonymity_threshold`` moved to ``privacy.anonymity_threshold`` (one rule for every output):
+    an old file or artefact keeps its value; giving both with different values is an error."""
+    mirror = d.get("mirror")
+    if isinstance(mirror, Mapping) and "anonymity_threshold" in mirror:
+        mirror = dict(mirror)
+        value = mirror.pop("anonymity_threshold")
+        privacy = dict(d.get("privacy") or {}) if isinstance(d.get("privacy", {}), Mapping) else d["privacy"]
+        if isinstance(privacy, dict):
+            if "anonymity_threshold" in privacy and privacy["anonymity_threshold"] != value:
+                raise ConfigError("mirror.anonymity_threshold is now privacy.anonymity_threshold; the two differ "
+                                  f"({value!r} and {privacy['anonymity_threshold']!r}): keep only [privacy]")
+            privacy.setdefault("anonymity_threshold", value)
+            d["privacy"] = privacy
+        d["mirror"] = mirror
+        import logging
+        logging.getLogger("verbatim").debug(
+            "mirror.anonymity_threshold is now privacy.anonymity_threshold (read from the old place this time)")
+    return d
 
 
 def to_dict(cfg: Any) -> Any:

@@ -39,7 +39,9 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
     pipe = Pipeline(cfg).fit([out])
     model_dir = Path(out_dir) / "model" if out_dir else models_dir() / "sample"
     pipe.save(model_dir)
-    echo(render_top_topics(pipe.topics_, pipe.segments_))
+    from .privacy import mask_labels
+
+    echo(render_top_topics(mask_labels(pipe.topics_, ("label",), cfg.privacy), pipe.segments_))
     echo(f"saved the pipeline to {model_dir}")
 
     from .drivers import driver_table, render_drivers_markdown, top_irritants
@@ -48,7 +50,7 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
     echo("polarity: " + ", ".join(f"{s} {r['method']} (AUC {r['cv_auc']:.3f})" if r.get("cv_auc") is not None
                                   else f"{s} {r['method']}" for s, r in pipe.polarity_.report_.items()))
     drivers = driver_table(pipe.segments_)
-    echo(render_drivers_markdown(top_irritants(drivers, 5)))
+    echo(render_drivers_markdown(mask_labels(top_irritants(drivers, 5), ("topic_label",), cfg.privacy)))
 
     from .mirror import MIRRORED_VERDICTS, render_pairs_text, run_mirror
     from .paths import project_dir
@@ -59,9 +61,16 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
     echo(mir["mirror"].global_.text("customer", "employee"))
     found = mir["pairs"][mir["pairs"]["verdict"].isin(MIRRORED_VERDICTS)]
     echo(f"{len(mir['pairs'])} pairs examined, {len(found)} mirrored:")
-    echo(render_pairs_text(found))
+    echo(render_pairs_text(mir["shown"][mir["shown"]["verdict"].isin(MIRRORED_VERDICTS)]))
     idx = mir["mirror"].index_
     echo(f"symmetry index: {idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}] of customer irritant volume")
     echo(f"wrote {mir['csv']} and {mir['html']}")
+
+    from .digest.deliver import demo_digest
+
+    echo("\n== meeting digest: one office, last quarter ==")
+    dig = demo_digest(pipe, model_dir, report_dir)
+    echo(dig["message"])
+    echo(f"digest: {dig['target']}")
     return {"ingest": result, "verbatims_path": out, "rejects_path": rej, "summary": tables, "config": cfg,
-            "pipeline": pipe, "model_dir": model_dir, "drivers": drivers, "mirror": mir}
+            "pipeline": pipe, "model_dir": model_dir, "drivers": drivers, "mirror": mir, "digest": dig}

@@ -3,9 +3,9 @@
 Plots are drawn as SVG by this module (no plotting package needed): the
 similarity heatmap, irritant rates side by side, one unit scatter per linked
 pair, and the lead/lag curves. Every piece of text goes through escaping;
-employee examples come only from units with at least
-``anonymity_threshold`` employee respondents, and every example is masked
-for PII (:func:`verbatim.mirror.privacy.mask_pii`).
+examples of a protected source (``[privacy] protected_sources``, default employee) come only from groups
+with at least ``anonymity_threshold`` respondents, and every example and topic label is masked for PII:
+both rules live in :mod:`verbatim.privacy`.
 """
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
+from ..config import PrivacyConfig
+from ..privacy import group_columns, mask_label, mask_labels, mask_pii, shown_allowed
 from .core import MIRRORED, Mirror, readable_table
-from .privacy import mask_pii
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -133,30 +134,22 @@ def lags_svg(linkage: dict, pairs: pd.DataFrame, b: str) -> Markup:
     return _svg(w, h, body, "lead/lag")
 
 
-def examples(m: Mirror, source: str, topic: int, n: int = 2) -> list[str]:
-    """Up to ``n`` masked irritant examples of a topic, closest to its centre; for the B side (and any
-    source other than the first) only from units with enough respondents (the anonymity threshold)."""
-    cfg = m.config_
+def examples(m: Mirror, source: str, topic: int, n: int = 2, privacy: PrivacyConfig | None = None) -> list[str]:
+    """Up to ``n`` masked irritant examples of a topic, closest to its centre; a protected source's examples
+    only from groups with enough respondents (:func:`verbatim.privacy.shown_allowed`, whatever ``--pair``
+    and ``--by`` say)."""
     s = m.segments_
     sel = (s["source"] == source).to_numpy() & (s["topic"] == topic).to_numpy()
     irr = sel & m.irritant_
     if irr.any():
         sel = irr
     cand = s.loc[sel]
-    if source != cfg.pair[0]:
-        rec = s["record_id"] if "record_id" in s else s["id"]
-        src = s["source"] == source
-        if m.by_ is not None:
-            counts = rec[src].groupby(s.loc[src, m.by_]).nunique()
-            ok = counts[counts >= cfg.anonymity_threshold].index
-            cand = cand[cand[m.by_].isin(ok)]
-        elif rec[src].nunique() < cfg.anonymity_threshold:
-            return []
+    cand = cand[shown_allowed(cand, privacy, population=s).to_numpy()]
     if "topic_similarity" in cand:
         cand = cand.sort_values("topic_similarity", ascending=False)
     texts = []
     for t in cand["text"].astype(str):
-        t = mask_pii(t)
+        t = mask_pii(t, privacy)
         if t not in texts:
             texts.append(t)
         if len(texts) >= n:
@@ -184,7 +177,7 @@ thèmes miroirs d'irritants « {{ b }} » / share of {{ a }} irritant volume in 
 <h2>Taux d'irritants / Irritant rates</h2>{{ bars }}
 <h2>Paires et verbatims / Pairs and verbatims</h2>
 {% for p in cards %}<div class="pair"><h3>{{ p.title }}</h3><p>{{ p.stats }}</p>
-<div style="display:flex;gap:2em"><div><strong>{{ a }}</strong><ul class="ex">{% for t in p.ex_a %}<li>{{ t }}</li>{% else %}<li><em>—</em></li>{% endfor %}</ul></div>
+<div style="display:flex;gap:2em"><div><strong>{{ a }}</strong><ul class="ex">{% for t in p.ex_a %}<li>{{ t }}</li>{% else %}<li><em>aucun exemple montrable (seuil d'anonymat) / none shown (anonymity threshold)</em></li>{% endfor %}</ul></div>
 <div><strong>{{ b }}</strong><ul class="ex">{% for t in p.ex_b %}<li>{{ t }}</li>{% else %}<li><em>aucun exemple montrable (seuil d'anonymat) / none shown (anonymity threshold)</em></li>{% endfor %}</ul></div></div>
 {{ p.scatter }}</div>{% endfor %}
 <h2>Avance / retard — Lead / lag</h2>{{ lags }}
@@ -221,12 +214,15 @@ in the topic (empirical-Bayes shrunk rates; units under {{ cfg.min_count }} resp
 {{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
 and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values is
 referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
-separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR). The global test relates,
-across units, the two sources' irritant profiles (unit × topic tables of shrunk rates): the RV coefficient and the
-largest topic-pair correlation, on the same {{ cfg.n_permutations }} unit shuffles, joined by min-p: one p-value for
-the hypothesis rather than one per pair. The lead is the lag of largest correlation between within-unit centred rates, claimed only when that maximum is significant. Employee
-examples come only from units with at least {{ cfg.anonymity_threshold }} respondents, and all examples are masked for
-e-mails, phone numbers, IBANs and names. Seed: {{ cfg.seed }}.</p>
+separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR); a linked pair that shares a
+topic with a more strongly linked pair is kept only if its partial correlation given that pair stays significant. The
+global test relates, across units, the two sources' irritant profiles (unit × topic tables of shrunk rates): the RV
+coefficient and the largest topic-pair correlation, on the same {{ cfg.n_permutations }} unit shuffles, joined by min-p:
+one p-value for the hypothesis rather than one per pair. The lead is the lag of largest correlation between
+within-unit centred rates, claimed only when that maximum is significant. Examples
+of {{ protected }} come only from groups ({{ groups }}) with at least {{ privacy.anonymity_threshold }} respondents, and
+all examples and topic labels are masked for e-mails, phone numbers, IBANs, social security numbers, postal addresses
+and names. Seed: {{ cfg.seed }}.</p>
 </body></html>
 """
 
@@ -246,13 +242,14 @@ def _html_table(df: pd.DataFrame) -> Markup:
     return Markup(t.render(cols=list(df.columns), rows=rows))
 
 
-def render_report(m: Mirror) -> str:
-    """The HTML report of a fitted :class:`Mirror`."""
+def render_report(m: Mirror, privacy: PrivacyConfig | None = None) -> str:
+    """The HTML report of a fitted :class:`Mirror` (examples and labels through :mod:`verbatim.privacy`)."""
+    privacy = privacy or PrivacyConfig()
     cfg = m.config_
     a, b = cfg.pair
-    pairs = m.pairs_
-    labels_a = {int(r.topic): r.label for r in m.topics_[m.topics_["source"] == a].itertuples()}
-    labels_b = {int(r.topic): r.label for r in m.topics_[m.topics_["source"] == b].itertuples()}
+    pairs = mask_labels(m.pairs_, ("label_a", "label_b"), privacy)
+    labels_a = {int(r.topic): mask_label(r.label, privacy) for r in m.topics_[m.topics_["source"] == a].itertuples()}
+    labels_b = {int(r.topic): mask_label(r.label, privacy) for r in m.topics_[m.topics_["source"] == b].itertuples()}
     marked = {(int(r.topic_a), int(r.topic_b)) for r in pairs.itertuples() if r.topic_match or r.verdict in MIRRORED}
     cards = []
     for r in pairs[pairs["topic_match"] | pairs["verdict"].isin(MIRRORED)].itertuples():
@@ -263,7 +260,8 @@ def render_report(m: Mirror) -> str:
         lk = m.linkage_.get(r.pair)
         scatter = scatter_svg(lk["units"], a, b, f"pair {r.pair}") if lk is not None and len(lk["units"]) else Markup("")
         cards.append({"title": f"{r.pair}. {a} « {r.label_a} » ↔ {b} « {r.label_b} »", "stats": stats,
-                      "ex_a": examples(m, a, int(r.topic_a)), "ex_b": examples(m, b, int(r.topic_b)),
+                      "ex_a": examples(m, a, int(r.topic_a), privacy=privacy),
+                      "ex_b": examples(m, b, int(r.topic_b), privacy=privacy),
                       "scatter": scatter})
     table = readable_table(pairs).drop(columns=["topic_match"], errors="ignore")
     idx = m.index_
@@ -273,5 +271,7 @@ def render_report(m: Mirror) -> str:
         a=a, b=b, cfg=cfg, index=index, global_test=m.global_.text(a, b), resampled=idx.get("resampled", ""), n_pairs=len(pairs),
         n_mirrored=int(pairs["verdict"].isin(MIRRORED).sum()), table=_html_table(table),
         heatmap=heatmap_svg(m.similarity_, labels_a, labels_b, marked), bars=bars_svg(pairs, a, b), cards=cards,
-        lags=lags_svg(m.linkage_, pairs, b), one_sided=_html_table(m.one_sided_.round(3)),
+        lags=lags_svg(m.linkage_, pairs, b), one_sided=_html_table(mask_labels(m.one_sided_, ("label",), privacy).round(3)),
+        privacy=privacy, protected=", ".join(privacy.protected_sources) or "—",
+        groups=" × ".join(group_columns(m.segments_, privacy)) or "source",
         unit_index=_html_table(m.unit_index_.round(3)) if len(m.unit_index_) else "")

@@ -8,7 +8,9 @@ import pandas as pd
 
 from ..errors import ArtefactError
 from ..fileio import write_csv, write_parquet, write_text
-from .core import Mirror, MirrorConfig
+from ..config import PrivacyConfig
+from ..privacy import mask_labels
+from .core import Mirror, MirrorConfig, readable_table
 
 log = logging.getLogger("verbatim")
 
@@ -22,24 +24,29 @@ def pairs_file(model_dir: str | Path, pair: tuple[str, str]) -> Path:
 
 
 def run_mirror(model_dir: str | Path, out_dir: str | Path | None = None, config: MirrorConfig | None = None,
-               pipeline=None, store: bool = True, **settings) -> dict:
+               pipeline=None, store: bool = True, privacy: PrivacyConfig | None = None, **settings) -> dict:
     """Fit :class:`Mirror` on the pipeline saved in ``model_dir``; write ``mirror.csv`` and ``report.html``
     to ``out_dir`` (when given) and store the pair table in the artefact folder.
 
     Settings: ``config`` (a :class:`MirrorConfig`, e.g. ``load_config("verbatim.toml").mirror``), by default
-    the ``[mirror]`` section the pipeline was fitted with; keyword ``settings`` replace some of its values."""
+    the ``[mirror]`` section the pipeline was fitted with; keyword ``settings`` replace some of its values.
+    ``privacy`` (default: the ``[privacy]`` section the pipeline was fitted with) guards the report's
+    examples and masks the topic labels of every output; ``out["shown"]`` is the pair table as shown."""
     from ..pipeline import Pipeline
     from .report import render_report
 
     pipe = pipeline if pipeline is not None else Pipeline.load(model_dir)
     m = Mirror(config, **settings).fit(pipe)
-    out = {"mirror": m, "pairs": m.pairs_, "global": m.global_}
+    if privacy is None:
+        privacy = getattr(getattr(pipe, "config", None), "privacy", None) or PrivacyConfig()
+    shown = mask_labels(m.pairs_, ("label_a", "label_b"), privacy)
+    out = {"mirror": m, "pairs": m.pairs_, "global": m.global_, "shown": shown, "privacy": privacy}
     if store:
         out["stored"] = write_parquet(m.pairs_, pairs_file(model_dir, m.config_.pair))
     if out_dir is not None:
         out_dir = Path(out_dir)
-        out["csv"] = write_csv(m.table(), out_dir / "mirror.csv")
-        out["html"] = write_text(render_report(m), out_dir / "report.html")
+        out["csv"] = write_csv(readable_table(shown), out_dir / "mirror.csv")
+        out["html"] = write_text(render_report(m, privacy), out_dir / "report.html")
     return out
 
 
