@@ -51,7 +51,12 @@ def to_frame(obj: Any, name: str | None = None) -> pd.DataFrame:
         if all(isinstance(v, pd.DataFrame) for v in obj.values()) and obj:
             return obj[name] if name else next(iter(obj.values()))
         return pd.DataFrame([dict(obj)])
-    tables = obj._tables_() if hasattr(obj, "_tables_") else view(obj).tables
+    if isinstance(obj, View):
+        tables = obj.tables
+    elif hasattr(obj, "_tables_"):
+        tables = obj._tables_()
+    else:
+        tables = view(obj).tables
     if not tables:
         raise ValueError(f"{type(obj).__name__} has no table to show")
     return tables[name] if name else next(iter(tables.values()))
@@ -270,7 +275,9 @@ def _mirror_view(m) -> View:
 def view(obj: Any, max_rows: int = 10) -> View:
     """A short summary of a fitted Pipeline or Mirror (or of anything :class:`ReprMixin`, a DataFrame,
     a dict of DataFrames), shown as text by ``repr`` and as HTML in Jupyter."""
-    if isinstance(obj, ReprMixin):
+    if isinstance(obj, View):
+        v = obj
+    elif isinstance(obj, ReprMixin):
         v = obj._view_()
     elif hasattr(obj, "pairs_") and hasattr(obj, "config_"):
         v = _mirror_view(obj)
