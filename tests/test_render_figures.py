@@ -106,7 +106,7 @@ def test_static_figures_are_inline_svg_that_scale(mirror):
     assert linked and f"scatter_{linked[0]}" in figs
     for name, (svg, caption) in figs.items():
         head = svg[: svg.index(">")]
-        assert svg.startswith("<svg") and "max-width:100%" in head, name
+        assert svg.startswith("<svg") and "max-width:min(100%," in head, name
         assert not re.search(r'\swidth="\d', head), f"{name}: a fixed width would overflow narrow pages"
         assert caption
     assert "<b>" not in figs["heatmap"][0]  # labels escaped inside the SVG
@@ -148,3 +148,23 @@ def test_interactive_figures_draw_the_tables(mirror):
     assert figures.svg(figures.topic_sizes_fig(topics)).startswith("<svg")
     assert figures.svg(figures.irritant_rates_over_time_fig(rates)).startswith("<svg")
     assert figures.svg(figures.irritant_rates_by_unit_fig(rates)).startswith("<svg")
+
+
+def test_figures_page_fits_800_and_1280_px_in_a_real_browser(mirror, tmp_path):
+    """Headless Chromium (skipped where none is installed): the figures never make a page scroll sideways."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("check_overflow", root / "scripts" / "check_overflow.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    exe = mod.browser()
+    if exe is None:
+        pytest.skip("no Chromium/Chrome installed")
+    page = tmp_path / "figures.html"
+    page.write_text("<!doctype html><html><head><meta charset='utf-8'></head><body style='max-width:1100px;"
+                    "margin:2em auto'>" + figures.figures_html(mirror) + "</body></html>", encoding="utf-8")
+    for width in (1280, 800):
+        scroll, client = mod.page_width(page, width, exe)
+        assert scroll <= client, f"{scroll} px of content in a {client} px window"

@@ -8,7 +8,7 @@ into an ``<img>``-ready data URI, and :func:`figure_html` wraps either in a ``<f
 
 >>> from verbatim import figures
 >>> figs = figures.report_figures(m, pipe)          # name → (inline SVG, caption)
->>> html = "".join(figures.figure_html(s, c) for s, c in figs.values())
+>>> html = "".join(figures.figure_html(s, c) for s, c in figs.values())   # or figures.figures_html(m, pipe)
 
 The backend is Agg (no display needed); nothing is imported until a figure is drawn.
 """
@@ -49,7 +49,8 @@ def _figure(width: float, height: float):
 
 
 def svg(fig, title: str | None = None) -> str:
-    """The figure as an inline ``<svg>`` string that scales with the page (width 100%, no fixed size)."""
+    """The figure as an inline ``<svg>`` string that shrinks with the page (no fixed width: never wider than its
+    container) and grows no larger than its drawn size."""
     plt = _plt()
     buf = io.StringIO()
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "verbatim"}):  # text stays text; stable ids
@@ -58,9 +59,12 @@ def svg(fig, title: str | None = None) -> str:
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     head, rest = text.split(">", 1)
+    w = re.search(r'\swidth="([\d.]+)(pt|px)?"', head)
+    natural = round(float(w.group(1)) * (4 / 3 if w.group(2) == "pt" else 1)) if w else None
     head = re.sub(r'\s(width|height)="[^"]*"', "", head)
     label = f' role="img" aria-label="{escape(title)}"' if title else ""
-    return f'{head} style="max-width:100%;height:auto"{label}>{rest}'
+    cap = f"max-width:min(100%,{natural}px)" if natural else "max-width:100%"
+    return f'{head} style="width:100%;{cap};height:auto"{label}>{rest}'
 
 
 def png_uri(fig, dpi: int = 120) -> str:
@@ -220,6 +224,13 @@ def report_figures(m, pipe=None, max_scatters: int = 6) -> dict[str, tuple[str, 
             out["rates_unit"] = (svg(irritant_rates_by_unit_fig(rates["unit"]), "irritant rates by unit"),
                                  "Irritant rate per unit (share of segments), with 95% Wilson intervals.")
     return out
+
+
+def figures_html(m, pipe=None, names: tuple[str, ...] | None = None) -> str:
+    """The report's figures (all, or ``names`` in that order) as ``<figure>`` elements, ready to drop into a page."""
+    figs = report_figures(m, pipe)
+    keys = [k for k in (names or figs) if k in figs]
+    return "".join(figure_html(*figs[k]) for k in keys)
 
 
 def _pct():
