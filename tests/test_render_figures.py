@@ -168,3 +168,14 @@ def test_figures_page_fits_800_and_1280_px_in_a_real_browser(mirror, tmp_path):
     for width in (1280, 800):
         scroll, client = mod.page_width(page, width, exe)
         assert scroll <= client, f"{scroll} px of content in a {client} px window"
+
+
+def test_mirror_tables_flatten_the_dicts_into_dataframes(mirror):
+    t = render.mirror_tables(mirror)
+    assert all(isinstance(v, pd.DataFrame) for v in t.values())
+    assert t["index"]["index"].iat[0] == pytest.approx(mirror.index_["index"])
+    assert sorted(t["linkage"]["pair"]) == sorted(mirror.linkage_)
+    p = sorted(mirror.linkage_)[0]
+    assert len(t["units"][t["units"]["pair"] == p]) == len(mirror.linkage_[p]["units"])
+    assert t["linkage"].set_index("pair").loc[p, "r"] == pytest.approx(mirror.linkage_[p]["r"])
+    json.loads(render.to_json(t))  # every table serialises

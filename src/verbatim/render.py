@@ -24,7 +24,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["ReprMixin", "View", "format_value", "to_frame", "to_html", "to_json", "to_markdown", "view"]
+__all__ = ["ReprMixin", "View", "format_value", "mirror_tables", "to_frame", "to_html", "to_json", "to_markdown",
+           "view"]
 
 
 def format_value(v: Any, digits: int = 3) -> str:
@@ -270,6 +271,39 @@ def _mirror_view(m) -> View:
     cols = ["pair", "kind", "label_a", "label_b", "similarity", "q", "linkage_r", "linkage_p", "lead", "verdict"]
     tables = {"pairs": pairs[[c for c in cols if c in pairs]], "one-sided topics": m.one_sided_}
     return View(f"Mirror {a} ↔ {b}", lines, tables)
+
+
+_LINK_STATS = ("status", "n_units", "r", "p", "cell_r", "cell_p", "n_cells", "joint_p", "best_lag", "lag_p", "lead",
+               "rate_a", "rate_b")
+
+
+def mirror_tables(m) -> dict[str, pd.DataFrame]:
+    """Every result of a fitted Mirror as a DataFrame: ``pairs``, ``index`` (the symmetry index, one row),
+    ``unit_index``, ``linkage`` (one row per pair with a unit test), ``units`` (every pair's units, long),
+    ``lags`` (every pair's lagged correlations, long), ``one_sided``, ``links`` (secondary links)."""
+    link_rows, unit_frames, lag_rows = [], [], []
+    for pid, lk in sorted(m.linkage_.items()):
+        link_rows.append({"pair": int(pid), **{k: _plain(lk.get(k)) for k in _LINK_STATS if k in lk}})
+        u = lk.get("units")
+        if isinstance(u, pd.DataFrame) and len(u):
+            unit_frames.append(u.assign(pair=int(pid))[["pair", *u.columns]])
+        for k, r in zip(lk.get("lags") or [], lk.get("lag_r") or []):
+            lag_rows.append({"pair": int(pid), "lag": int(k), "r": _plain(r)})
+    out = {"pairs": m.pairs_,
+           "index": pd.DataFrame([{k: _plain(v) for k, v in (m.index_ or {}).items()}]),
+           "unit_index": getattr(m, "unit_index_", pd.DataFrame()),
+           "linkage": pd.DataFrame(link_rows, columns=["pair", *[k for k in _LINK_STATS]]) if not link_rows
+           else pd.DataFrame(link_rows),
+           "units": pd.concat(unit_frames, ignore_index=True) if unit_frames else pd.DataFrame(columns=["pair", "unit"]),
+           "lags": pd.DataFrame(lag_rows, columns=["pair", "lag", "r"]),
+           "one_sided": m.one_sided_,
+           "links": getattr(m, "links_", pd.DataFrame())}
+    g = getattr(m, "global_", None)
+    if isinstance(g, Mapping):
+        out["global"] = pd.DataFrame([{k: _plain(v) for k, v in g.items()}])
+    elif isinstance(g, pd.DataFrame):
+        out["global"] = g
+    return out
 
 
 def view(obj: Any, max_rows: int = 10) -> View:
