@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README: `make demo` and `make test`; `make lab` opens the notebooks.
 # Both create .venv when it is absent and (re)install only when the project's
 # dependency files changed since the last install (a stamp file records it).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.verbatim-installed
 
-.PHONY: demo test env clean-env
+.PHONY: demo test lab docs env clean-env
 
 env: $(STAMP)
 
@@ -23,6 +23,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# JupyterLab from the project's environment: the kernel is this .venv's python, where the package is
+# installed (editable), and VERBATIM_HOME points the notebooks at this folder. LAB_ARGS passes options
+# (e.g. `make lab LAB_ARGS="--no-browser --port 8890"`); --allow-root is added when run as root (containers).
+LAB_ARGS ?=
+lab: $(STAMP)
+	VERBATIM_HOME="$(CURDIR)" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/01-explore.ipynb
+
+# Regenerate docs/configuration.md from src/verbatim/config.py (a test fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python scripts/config_reference.py
 
 clean-env:
 	rm -rf $(VENV)
