@@ -18,6 +18,34 @@ from typing import Any
 
 #: ``section.field`` → meaning, for the fields without an inline comment in config.py.
 MEANINGS: dict[str, str] = {
+    "privacy.protected_sources": "Sources whose verbatims are shown only from groups large enough to keep authors anonymous (default: employee), whatever the order of --pair.",
+    "privacy.anonymity_threshold": "Distinct respondents a group (see group_by) must hold before any of its protected verbatims is shown (never below 5).",
+    "privacy.group_by": "Columns that define a group for the anonymity rule; 'period' is the period of the output (e.g. the digest's quarter).",
+    "privacy.names": "Person names to mask besides those the rules, the built-in name lists and the French NER find.",
+    "privacy.names_file": "A text file of person names to mask, one per line.",
+    "privacy.ner": "Use spaCy's French named-entity recogniser (fr_core_news_md) to find person names.",
+    "digest.size": "Verbatims in one digest (a short list that can be read aloud in three minutes).",
+    "digest.irritant_share": "Share of irritants among the digest's verbatims (the rest are compliments).",
+    "digest.sources": "Sources the digest draws from, in turn.",
+    "digest.per_topic": "At most this many verbatims of one topic.",
+    "digest.max_pairs": "At most this many mirrored pairs shown together (customer irritant beside the employee irritant).",
+    "digest.min_chars": "Shortest verbatim shown (fragments are left out).",
+    "digest.max_chars": "Longest verbatim shown.",
+    "digest.min_words": "Fewest words of a verbatim shown.",
+    "digest.duplicate_similarity": "Two candidates at least this similar (cosine) are near-duplicates: only the better one is shown.",
+    "digest.irritant_min_p": "A candidate counts as an irritant from this irritant probability.",
+    "digest.compliment_max_p": "A candidate counts as a compliment up to this irritant probability.",
+    "digest.window_days": "A verbatim shown to a meeting is not shown to it again within this many days (SQLite history).",
+    "digest.w_typicality": "Weight of how typical a verbatim is of its topic in the ranking score.",
+    "digest.w_severity": "Weight of severity (irritant probability) in the ranking score.",
+    "digest.w_topic": "Weight of the topic's weight (score impact, recent growth) in the ranking score.",
+    "digest.w_recency": "Weight of recency in the ranking score.",
+    "digest.lang": "Language of the digest's own words: fr or en.",
+    "email.host": "SMTP server host.",
+    "email.port": "SMTP server port.",
+    "email.starttls": "Upgrade the SMTP connection with STARTTLS.",
+    "email.sender": "From address of digest e-mails.",
+    "email.timeout": "Seconds to wait for the SMTP server.",
     "seed": "Random seed of every stage (topics, polarity folds); same input, config and seed → same results.",
     # [ingest]
     "ingest.sources": "The sources a study compares; a file's `source` must be one of them (French and English "
@@ -102,7 +130,6 @@ MEANINGS: dict[str, str] = {
     "mirror.min_cell_count": "Respondents a unit × period cell needs on each side to enter the cell test.",
     "mirror.min_units": "Units needed for a unit-level test; fewer: \"too little data\".",
     "mirror.max_lag": "Largest lead/lag tried, in periods, each way.",
-    "mirror.anonymity_threshold": "Employee examples come only from units with at least this many respondents.",
     "mirror.alternative": "Unit-linkage test direction: `greater` (a positive link, the mirror hypothesis), "
                           "`two-sided`, `less`.",
     "mirror.seed": "Seed of the mirror's permutations and bootstraps.",
