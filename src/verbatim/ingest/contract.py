@@ -28,7 +28,10 @@ log = logging.getLogger("verbatim")
 
 CONTRACT = ["id", "record_id", "source", "text", "date", "unit", "score", "channel", "tag",
             "polarity_tag", "file", "row", "duplicates", "duplicate_rows"]
-REJECT_COLUMNS = ["file", "row", "reason", "raw"]
+#: ``row`` counts the file's records (header and blank lines excluded); ``line`` is where a person finds
+#: the record: its first line in a CSV or JSONL file, its row in the spreadsheet, its position in a
+#: JSON list or Parquet table
+REJECT_COLUMNS = ["file", "row", "line", "reason", "raw"]
 
 
 @dataclass
@@ -127,6 +130,10 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
              for col, _ in text_cols}
     nonempty = np.column_stack([(texts[c] != "").to_numpy() for c, _ in text_cols]) if n else np.zeros((0, len(text_cols)), bool)
     names = " / ".join(f"'{c}'" for c, _ in text_cols)
+    if table.notes:  # e.g. a formula cell with no saved value: say so rather than "empty text"
+        why = np.array([next((table.notes[(i, c)] for c, _ in text_cols if (i, c) in table.notes), "")
+                        for i in range(n)], dtype=object)
+        reject(~nonempty.any(axis=1) & (why != ""), why)
     reject(~nonempty.any(axis=1), f"empty text in {names}")
     limit = cfg.max_text_chars
     for col, _ in text_cols:
@@ -234,14 +241,17 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
     else:
         verb = pd.DataFrame(columns=CONTRACT[:12])
     bad_idx = np.flatnonzero(~ok)
+    lines = np.asarray(table.line_of(), dtype=np.int64)
     rej = pd.DataFrame({
         "file": fname,
         "row": rows[bad_idx],
+        "line": lines[bad_idx],
         "reason": reasons[bad_idx],
         "raw": _raw_repr(frame, bad_idx),
     }, columns=REJECT_COLUMNS)
     if table.rejects:
-        pre = pd.DataFrame([{**r, "file": fname} for r in table.rejects], columns=REJECT_COLUMNS)
+        pre = pd.DataFrame([{**r, "file": fname, "line": r.get("line") or r["row"]} for r in table.rejects],
+                           columns=REJECT_COLUMNS)
         rej = pd.concat([pre, rej], ignore_index=True).sort_values("row", kind="stable")
     return Mapped(verb.reset_index(drop=True), rej.reset_index(drop=True), table.n_records)
 
