@@ -84,7 +84,7 @@ def ingest(specs: Sequence[FileSpec] | FileSpec, cfg: IngestConfig | None = None
         tables.append(table)
     # "_spec" tells the files apart even when one path is given twice
     frames = [m.verbatims.assign(_spec=i) for i, m in enumerate(mapped) if not m.verbatims.empty]
-    allv = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CONTRACT[:12] + ["_spec"])
+    allv = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CONTRACT[: CONTRACT.index("row") + 1] + ["_spec"])
     kept, n_dup_texts = merge_duplicates(allv)
     kept_rows = set(zip(kept["_spec"], kept["row"]))
     per_spec = kept["_spec"].value_counts()

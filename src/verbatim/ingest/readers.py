@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import logging
+import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -443,13 +444,18 @@ def _merged_ranges(ws) -> dict[tuple[int, int], Any]:
 
 def read_parquet(path: Path) -> RawTable:
     read_bytes(path)
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(path)
-    except Exception as ex:
-        raise InputFileError(f"file '{path}' is not a readable Parquet file ({type(ex).__name__}: {ex})") from None
+        table = pq.ParquetFile(path).read()
+        # column names as text, unique (integer names, or two columns of one name, would lose data)
+        table = table.rename_columns(_unique_header([str(c) for c in table.column_names]))
+        frame = table.to_pandas(ignore_metadata=True)  # a named index stays a column: nothing dropped
+        frame = frame.drop(columns=[c for c in frame.columns if re.fullmatch(r"__index_level_\d+__", c)])
+    except Exception as ex:  # noqa: BLE001 - pyarrow raises many kinds for broken files
+        raise InputFileError(f"file '{path}' is not a readable Parquet file ({type(ex).__name__}: "
+                             f"{show(' '.join(str(ex).split()), 160)})") from None
     frame = frame.reset_index(drop=True).astype(object)
-    # column names as text, unique (integer names, or two columns of one name, would lose data)
-    frame.columns = _unique_header([str(c) for c in frame.columns])
     return RawTable(path, frame, list(range(1, len(frame) + 1)), [], "parquet")
 
 
