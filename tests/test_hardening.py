@@ -195,3 +195,288 @@ def test_parquet_with_integer_and_repeated_column_names(tmp_path):
     pd.DataFrame({0: ["bien", "mal"], 1: ["a", "b"]}).to_parquet(q)
     r = CliRunner().invoke(main, ["ingest", str(q), "--source", "customer", "--text", "0", "-o", str(tmp_path / "o.parquet")])
     assert r.exit_code == 0, r.output
+
+
+# ------------------------------------------------------------------ a small fitted pipeline (fake embedder)
+WORDS = ("attente guichet colis retard prix accueil tarif horaires personnel manque outil panne planning "
+         "remplacement effectif formation").split()
+
+
+def _verbatims(n=80, seed=0):
+    rnd = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "id": [f"v{i}" for i in range(n)],
+        "source": ["customer" if i % 2 else "employee" for i in range(n)],
+        "text": [" ".join(rnd.choice(WORDS, 6)) for _ in range(n)],
+        "unit": [f"u{i % 4}" for i in range(n)],
+        "score": [float(1 + i % 5) for i in range(n)],
+        "date": pd.date_range("2024-01-01", periods=n, freq="7D"),
+    })
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    from conftest import FakeEmbedder
+    from verbatim.config import Config
+    from verbatim.pipeline import Pipeline
+
+    return Pipeline(Config(seed=1), embedder=FakeEmbedder(), cache=False).fit(_verbatims())
+
+
+@pytest.fixture
+def saved(fitted, tmp_path):
+    return fitted.save(tmp_path / "model")
+
+
+def one_line_exit_2(r):
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and "internal error" not in r.output, r.output
+    lines = [l for l in r.stderr.splitlines() if l.startswith(("error:", "Error:"))]
+    assert len(lines) == 1, r.output
+    return lines[0]
+
+
+# ------------------------------------------------------------------ 1. fit -o never deletes what it did not write
+def test_fit_refuses_a_folder_holding_its_inputs(tmp_path):
+    v = tmp_path / "v"
+    v.mkdir()
+    _verbatims(10).to_parquet(v / "c.parquet")
+    (v / "notes.txt").write_text("mes notes")
+    before = sorted(p.name for p in v.iterdir())
+    r = CliRunner().invoke(main, ["fit", str(v / "c.parquet"), "-o", str(v)])
+    line = one_line_exit_2(r)  # was: exit 0, the folder held only the artefact
+    assert "not a verbatim artefact" in line and "new or empty folder" in line
+    assert sorted(p.name for p in v.iterdir()) == before
+
+
+def test_save_replaces_only_its_own_artefacts(fitted, tmp_path):
+    target = fitted.save(tmp_path / "m")
+    fitted.save(target)  # an artefact of verbatim: replaced
+    (target / "mine.csv").write_text("a,b\n")
+    with pytest.raises(OutputError, match=r"holds files verbatim did not write \(mine.csv\)"):
+        fitted.save(target)
+    assert (target / "mine.csv").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_text("x")
+    with pytest.raises(OutputError, match="not a verbatim artefact"):
+        fitted.save(other)
+    assert (other / "x.txt").read_text() == "x"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    fitted.save(empty)
+    assert (empty / "manifest.json").exists()
+
+
+def test_an_input_inside_the_artefact_is_never_deleted(saved):
+    from verbatim.artefact import check_replaceable
+
+    with pytest.raises(OutputError, match="lies inside the output folder"):
+        check_replaceable(saved, [saved / "verbatims.parquet"])
+    r = CliRunner().invoke(main, ["fit", str(saved / "verbatims.parquet"), "-o", str(saved)])
+    assert "lies inside the output folder" in one_line_exit_2(r)
+    assert (saved / "verbatims.parquet").exists()
+
+
+# ------------------------------------------------------------------ 5. corrupt artefacts
+def _manifest(folder):
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def _damage(folder, what):
+    if what == "truncated safetensors":
+        p = folder / "embeddings.safetensors"
+        p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+        return "embeddings.safetensors"
+    if what == "garbage safetensors":
+        (folder / "embeddings.safetensors").write_bytes(os.urandom(300))
+        return "embeddings.safetensors"
+    if what == "garbage centroids":
+        (folder / "sources" / "customer" / "centroids.safetensors").write_bytes(b"\x00" * 50)
+        return "customer"
+    if what.startswith("manifest"):
+        m = _manifest(folder)
+        if what == "manifest without counts":
+            del m["counts"]
+        elif what == "manifest counts as a list":
+            m["counts"] = ["customer"]
+        elif what == "manifest version as text":
+            m["format_version"] = "1"
+        elif what == "manifest config wrong":
+            m["config"] = {"topics": {"n_topics": -4}}
+        elif what == "manifest a list":
+            m = [m]
+        (folder / "manifest.json").write_text(json.dumps(m))
+        return "manifest.json"
+    if what.startswith("segments"):
+        seg = pd.read_parquet(folder / "segments.parquet")
+        seg = seg.drop(columns="topic" if what == "segments without topic" else "text")
+        seg.to_parquet(folder / "segments.parquet")
+        return "segments.parquet"
+    if what == "embeddings of another size":
+        from safetensors.numpy import save_file
+
+        save_file({"segments": np.zeros((3, 64), dtype=np.float16)}, str(folder / "embeddings.safetensors"))
+        return "embeddings.safetensors"
+    if what == "verbatims not parquet":
+        (folder / "verbatims.parquet").write_text("PAR1 nonsense")
+        return "verbatims.parquet"
+    raise AssertionError(what)
+
+
+DAMAGES = ["truncated safetensors", "garbage safetensors", "garbage centroids", "manifest without counts",
+           "manifest counts as a list", "manifest version as text", "manifest config wrong", "manifest a list",
+           "segments without topic", "segments without text", "embeddings of another size", "verbatims not parquet"]
+
+
+@pytest.mark.parametrize("what", DAMAGES)
+def test_a_damaged_artefact_is_refused_in_one_line(saved, what):
+    from verbatim.pipeline import Pipeline
+
+    name = _damage(saved, what)
+    with pytest.raises(ArtefactError) as ex:
+        Pipeline.load(saved)
+    msg = str(ex.value)
+    assert name in msg and "re-run `verbatim fit`" in msg and "\n" not in msg, msg
+    r = CliRunner().invoke(main, ["drivers", str(saved), "-o", str(saved.parent / "d")])
+    line = one_line_exit_2(r)  # was: internal error, exit 1
+    assert name in line
+
+
+def test_format_version_as_text_is_not_a_contradiction(saved):
+    from verbatim.pipeline import Pipeline
+
+    _damage(saved, "manifest version as text")
+    with pytest.raises(ArtefactError) as ex:
+        Pipeline.load(saved)
+    assert "this verbatim reads version" not in str(ex.value)
+    assert "'format_version' should be a whole number; got str '1'" in str(ex.value)
+
+
+# ------------------------------------------------------------------ 6. outputs written as a set
+def test_a_failing_mirror_writes_nothing(saved, tmp_path, monkeypatch):
+    import verbatim.mirror.report as report
+
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "report.html").write_text("old report")
+
+    def boom(m):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(report, "render_report", boom)
+    from verbatim.mirror import run_mirror
+
+    with pytest.raises(RuntimeError):
+        run_mirror(saved, out, n_permutations=99, n_bootstrap=10, n_screen_permutations=99)
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]  # was: a new mirror.csv beside it
+    assert (out / "report.html").read_text() == "old report"
+    assert not (saved / "mirror.parquet").exists()  # was: already written into the model folder
+    assert not [p for p in saved.parent.rglob("*.tmp")]
+
+
+def test_what_mirror_and_drivers_add_to_an_artefact_is_in_its_manifest(saved, tmp_path):
+    from verbatim.mirror import load_pairs, run_mirror
+    from verbatim.pipeline import Pipeline
+
+    res = run_mirror(saved, tmp_path / "r", n_permutations=99, n_bootstrap=10, n_screen_permutations=99)
+    assert res["stored"] == saved / "mirror.parquet" and (tmp_path / "r" / "mirror.csv").exists()
+    assert "mirror.parquet" in _manifest(saved)["added"]
+    assert len(load_pairs(saved)) == len(res["pairs"])
+    r = CliRunner().invoke(main, ["drivers", str(saved)])
+    assert r.exit_code == 0, r.output
+    assert {"mirror.parquet", "drivers.csv", "drivers.md"} <= set(_manifest(saved)["added"])
+    Pipeline.load(saved)  # still a valid artefact
+    from verbatim.artefact import check_replaceable
+
+    check_replaceable(saved)  # and still one verbatim may replace: it knows every file
+    assert not (tmp_path / "r" / "mirror.csv").name.startswith(".")
+    assert not [p for p in saved.iterdir() if p.name.startswith(".")]
+
+
+# ------------------------------------------------------------------ 8. leftovers of a kill, permissions
+def test_leftovers_of_a_killed_write_are_cleaned_and_an_old_folder_put_back(fitted, tmp_path):
+    from verbatim.fileio import atomic_dir
+
+    target = tmp_path / "m"
+    dead = tmp_path / ".m.999999999.abcd.tmp"  # no process has this pid
+    dead.mkdir()
+    (dead / "verbatims.parquet").write_text("half written")
+    old = tmp_path / ".m.old"
+    shutil.copytree(fitted.save(tmp_path / "keep"), old)
+    shutil.rmtree(tmp_path / "keep")
+    with atomic_dir(target) as tmp:  # a kill came between the two renames: the old artefact is put back
+        assert (target / "manifest.json").exists()
+        (tmp / "x").write_text("x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    assert (target / "x").exists()
+
+
+def test_artefact_files_have_the_usual_permissions(saved):
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in saved.rglob("*"):
+        want = (0o777 if p.is_dir() else 0o666) & ~mask
+        assert p.stat().st_mode & 0o777 == want, p  # was: embeddings.safetensors 0600
+
+
+# ------------------------------------------------------------------ 7. user input: exit 2 in one line, never 1
+@pytest.mark.parametrize("args, says", [
+    (["mirror", "{m}", "-o", "{t}/r", "--seed", "-1"], "--seed"),
+    (["mirror", "{m}", "-o", "{t}/r", "--permutations", "1"], "n_permutations must be at least 19"),
+    (["mirror", "{m}", "-o", "{t}/r", "--by", "nosuchcol"], "--by column 'nosuchcol' is not in"),
+    (["drivers", "{m}", "--top", "0"], "--top"),
+    (["drivers", "{m}", "--top", "-1"], "--top"),
+    (["fit", "{t}/v.parquet", "-o", "{t}/m2", "--topics", "100000"], "topics.n_topics = 100000"),
+    (["fit", "{t}/v.parquet", "-o", "{t}/m2", "--topics", "beaucoup"], "--topics must be"),
+    (["fit", "{t}/v.parquet", "-o", "{t}/m2", "--embedder", "e5-rebuilt:bogus"], "embedder 'e5-rebuilt:bogus'"),
+    (["fit", "{t}/empty.parquet", "-o", "{t}/m2"], "no verbatims to fit"),
+    (["fit", "{t}/v.parquet", "-o", "{t}/m2", "--seed", "-3"], "--seed"),
+    (["ingest", "{t}/a.csv", "--source", "customer", "--text", "avis", "-o", "/sys/verbatim/x.parquet"], "/sys/verbatim"),
+    (["ingest", "{t}/a.csv", "--source", "customer", "--text", "avis", "--max-chars", "0"], "--max-chars"),
+])
+def test_user_mistakes_exit_2_in_one_line(saved, tmp_path, args, says):
+    _verbatims(40).to_parquet(tmp_path / "v.parquet")
+    _verbatims(40).head(0).to_parquet(tmp_path / "empty.parquet")
+    (tmp_path / "a.csv").write_text("avis\nbien\n", encoding="utf-8")
+    args = [a.format(m=saved, t=tmp_path) for a in args]
+    r = CliRunner().invoke(main, args, env={"VERBATIM_CACHE_DIR": str(tmp_path / "cache")})
+    assert says in one_line_exit_2(r)
+
+
+def test_disk_full_is_a_one_line_output_error(tmp_path, monkeypatch):
+    import errno
+
+    from verbatim.fileio import write_text
+
+    real = os.replace
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OutputError, match=r"cannot write file .* \(No space left on device\)"):
+        write_text("x", tmp_path / "a.txt")
+    monkeypatch.setattr(os, "replace", real)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fit_on_a_dataframe_without_id_or_source(fitted):
+    from verbatim.pipeline import Pipeline
+
+    with pytest.raises(InputFileError, match="lacks column.*id, source"):
+        Pipeline().fit(pd.DataFrame({"text": ["bien"]}))
+
+
+def test_pair_accepts_the_source_aliases_of_ingest():
+    from verbatim.config import MirrorConfig
+
+    assert MirrorConfig(pair=("Customer", "Employee")).pair == ("customer", "employee")
+    assert MirrorConfig(pair=("clients", "Salariés")).pair == ("customer", "employee")
+    assert MirrorConfig(pair=("manager", "employee")).pair == ("manager", "employee")
+
+
+def test_pair_with_capitals_runs_the_mirror(saved, tmp_path):
+    r = CliRunner().invoke(main, ["mirror", str(saved), "-o", str(tmp_path / "r"), "--pair", "Customer:Employee",
+                                  "--permutations", "99"])
+    assert r.exit_code == 0, r.output  # was: exit 2, "source 'Customer' has no segments"
