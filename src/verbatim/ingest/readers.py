@@ -237,8 +237,13 @@ class _Lines:
         return self.lines[self.pos - 1]
 
 
-#: a multi-line quoted field whose inner lines look like this many whole records is a runaway quote
-RUNAWAY_MIN_LINES = 3
+def _fields_alone(line: str, delim: str) -> int:
+    """How many fields ``line`` holds when read on its own (a quote it opens ends with the line)."""
+    try:
+        rec = next(csv.reader([line.rstrip("\r\n")], delimiter=delim, strict=False), [])
+    except csv.Error:
+        return -1
+    return len(rec)
 
 
 def _runaway(rec: list[str], raw_lines: list[str], at_eof: bool, width: int, delim: str) -> str | None:
@@ -252,12 +257,13 @@ def _runaway(rec: list[str], raw_lines: list[str], at_eof: bool, width: int, del
             if "end of data" in str(ex):
                 return "a quote opened here is never closed"
     if len(rec) != width:
-        return f"a quote opened here runs over {len(raw_lines) - 1} more line(s) and the record ends with {len(rec)} fields, not {width}"
-    inner = [ln for ln in raw_lines[1:] if ln.strip()]
-    if len(inner) >= RUNAWAY_MIN_LINES:
-        whole = sum(1 for ln in inner if ln.count(delim) == width - 1 and '"' not in ln)
-        if whole >= RUNAWAY_MIN_LINES and whole >= 0.8 * len(inner):
-            return f"a quote opened here swallows {whole} following line(s) that read as whole records"
+        return (f"a quote opened here runs over {len(raw_lines) - 1} more line(s) and the record ends with "
+                f"{len(rec)} fields, not {width}")
+    # every line reads as a whole record of its own (the stray quote taken as a character): the
+    # "multi-line field" is records glued together by the quote, not text with line breaks
+    if len(raw_lines) > 1 and len(raw_lines[0].rstrip("\r\n").split(delim)) == width and \
+            all(_fields_alone(ln, delim) == width for ln in raw_lines[1:]):
+        return f"a quote opened here swallows the {len(raw_lines) - 1} following record(s)"
     return None
 
 
@@ -305,7 +311,7 @@ def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
         if not rec or (len(rec) == 1 and not rec[0].strip()):
             continue  # blank line: not a record
         n += 1
-        if end - start > 1:
+        if end - start > 1 or (end >= len(feed.lines) and '"' in feed.lines[start]):
             why = _runaway(rec, feed.lines[start:end], end >= len(feed.lines), width, delim)
             if why:
                 rejects.append({"row": n, "line": start + 1,
