@@ -480,3 +480,24 @@ def test_pair_with_capitals_runs_the_mirror(saved, tmp_path):
     r = CliRunner().invoke(main, ["mirror", str(saved), "-o", str(tmp_path / "r"), "--pair", "Customer:Employee",
                                   "--permutations", "99"])
     assert r.exit_code == 0, r.output  # was: exit 2, "source 'Customer' has no segments"
+
+
+def test_an_artefact_of_an_older_verbatim_with_its_mirror_file_may_be_replaced(fitted, tmp_path):
+    target = fitted.save(tmp_path / "m")
+    m = _manifest(target)
+    del m["files"]  # as older versions wrote it, with mirror.parquet beside it outside the manifest
+    (target / "manifest.json").write_text(json.dumps(m))
+    (target / "mirror.parquet").write_bytes(b"PAR1")
+    fitted.save(target)
+    assert not (target / "mirror.parquet").exists()
+
+
+def test_quote_left_open_just_before_a_quoted_field(tmp_path):
+    rows = _rows(50)
+    rows[10] = '10,"texte ouvert sans fin,Paris'
+    rows[11] = '11,"texte, avec virgule",Lyon'  # closes the open quote at once
+    p = tmp_path / "a.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    r = run_ingest(p, unit="agence")
+    assert counts(r) == (50, 49, 0, 1) and r.rejects["line"].tolist() == [11]
+    assert r.verbatims.set_index("text").loc["texte, avec virgule", "unit"] == "Lyon"

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import platform
+import re
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
@@ -76,10 +77,21 @@ def _peek_manifest(folder: Path) -> dict[str, Any] | None:
     return m if isinstance(m, dict) and m.get("format") == FORMAT else None
 
 
+#: what `mirror` and `drivers` wrote into artefact folders before the manifest recorded additions
+LEGACY_ADDITIONS = re.compile(r"^(mirror(_[a-z0-9_-]+)?\.parquet|drivers\.(csv|md))$")
+
+
 def _known_files(m: dict[str, Any]) -> set[str]:
     files = m.get("files") if isinstance(m.get("files"), list) else LAYOUT
     added = m.get("added") if isinstance(m.get("added"), dict) else {}
     return {str(f) for f in files} | {str(f) for f in added} | set(LAYOUT)
+
+
+def _foreign(entries: list[str], m: dict[str, Any]) -> list[str]:
+    known = _known_files(m)
+    legacy = not isinstance(m.get("files"), list)
+    return [e for e in entries if e not in known and not e.startswith(".")
+            and not (legacy and LEGACY_ADDITIONS.match(e))]
 
 
 def check_replaceable(folder: str | Path, inputs: Sequence[str | Path] = ()) -> None:
@@ -101,7 +113,7 @@ def check_replaceable(folder: str | Path, inputs: Sequence[str | Path] = ()) -> 
                 shown = ", ".join(entries[:3]) + (" …" if len(entries) > 3 else "")
                 raise OutputError(f"'{folder}' is not empty ({shown}) and is not a verbatim artefact (no manifest.json): "
                                   f"refusing to replace it; give -o a new or empty folder")
-            foreign = [e for e in entries if e not in _known_files(m) and not e.startswith(".")]
+            foreign = _foreign(entries, m)
             if foreign:
                 shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
                 raise OutputError(f"'{folder}' holds files verbatim did not write ({shown}): refusing to replace it; "
