@@ -432,7 +432,7 @@ def test_artefact_files_have_the_usual_permissions(saved):
     (["fit", "{t}/v.parquet", "-o", "{t}/m2", "--embedder", "e5-rebuilt:bogus"], "embedder 'e5-rebuilt:bogus'"),
     (["fit", "{t}/empty.parquet", "-o", "{t}/m2"], "no verbatims to fit"),
     (["fit", "{t}/v.parquet", "-o", "{t}/m2", "--seed", "-3"], "--seed"),
-    (["ingest", "{t}/a.csv", "--source", "customer", "--text", "avis", "-o", "/sys/verbatim/x.parquet"], "/sys/verbatim"),
+    (["ingest", "{t}/a.csv", "--source", "customer", "--text", "avis", "-o", "/sys/kernel/verbatim.parquet"], "/sys/kernel/verbatim.parquet"),
     (["ingest", "{t}/a.csv", "--source", "customer", "--text", "avis", "--max-chars", "0"], "--max-chars"),
 ])
 def test_user_mistakes_exit_2_in_one_line(saved, tmp_path, args, says):
@@ -501,3 +501,14 @@ def test_quote_left_open_just_before_a_quoted_field(tmp_path):
     r = run_ingest(p, unit="agence")
     assert counts(r) == (50, 49, 0, 1) and r.rejects["line"].tolist() == [11]
     assert r.verbatims.set_index("text").loc["texte, avec virgule", "unit"] == "Lyon"
+
+
+def test_a_damaged_bertopic_is_refused_when_first_used(saved):
+    from verbatim.pipeline import Pipeline
+
+    p = Pipeline.load(saved)
+    folder = saved / "sources" / "customer" / "bertopic"
+    for f in folder.iterdir():
+        f.write_bytes(b"\x00garbage")
+    with pytest.raises(ArtefactError, match=r"bertopic' is missing or damaged .*re-run `verbatim fit`"):
+        p.bertopic("customer")

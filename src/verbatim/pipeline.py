@@ -174,7 +174,7 @@ class Pipeline:
             raise ArtefactError(f"no topic model for source '{source}'; sources: {', '.join(self.models_)}")
         m = self.models_[source]
         if not hasattr(m, "bertopic_"):
-            m.bertopic_ = load_bertopic(self.path_ / "sources" / source / "bertopic")
+            m.bertopic_ = _artefact_part(self.path_ / "sources" / source / "bertopic", load_bertopic)
         return m.bertopic_
 
     def _check(self) -> None:
