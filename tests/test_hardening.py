@@ -602,3 +602,20 @@ def test_fuzz_tally_is_reported(request):
     if TALLY:
         print(f"\noption fuzz: {sum(TALLY.values())} command lines, exit codes {dict(sorted(TALLY.items()))}")
     assert set(TALLY) <= {0, 2}
+
+
+def test_ingest_writes_its_table_and_rejects_together(tmp_path, monkeypatch):
+    import verbatim.ingest as ing
+
+    p = tmp_path / "a.csv"
+    p.write_text("avis\nbien\n\"\n", encoding="utf-8")
+    r = run_ingest(p)
+    out = tmp_path / "o" / "a.parquet"
+
+    def boom(df, path, safe=True):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ing, "write_csv", boom)
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_ingest(r, out)
+    assert not out.exists() and list((tmp_path / "o").iterdir()) == []  # was: the table without its rejects

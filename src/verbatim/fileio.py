@@ -184,7 +184,11 @@ class OutputSet:
 
     def add(self, target: str | Path, writer: Callable[[Path], object]) -> Path:
         """Write ``target`` (staged) with ``writer(path)``; returns ``target``."""
-        writer(self.stage(target))
+        staged = self.stage(target)
+        try:
+            writer(staged)
+        except OSError as ex:
+            raise _os_error(ex, "file", Path(target)) from None
         return Path(target)
 
     def _commit(self) -> None:

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from ..config import FileSpec, IngestConfig
-from ..fileio import with_suffix_name, write_csv, write_parquet
+from ..fileio import output_set, with_suffix_name, write_csv, write_parquet
 from .contract import CONTRACT, REJECT_COLUMNS, map_table, merge_duplicates
 from .readers import RawTable, read_any
 
@@ -130,11 +130,12 @@ def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_ingest(result: IngestResult, out: str | Path) -> tuple[Path, Path]:
-    """Write ``out`` (Parquet) and ``<out>.rejects.csv`` beside it, atomically."""
+    """Write ``out`` (Parquet) and ``<out>.rejects.csv`` beside it, as a set: both or neither."""
     out = Path(out)
-    write_parquet(result.verbatims, out)
     rej_path = with_suffix_name(out, ".rejects.csv")
-    write_csv(result.rejects, rej_path)
+    with output_set() as outs:
+        outs.add(out, lambda p: write_parquet(result.verbatims, p))
+        outs.add(rej_path, lambda p: write_csv(result.rejects, p))
     return out, rej_path
 
 
