@@ -29,7 +29,8 @@ def run_mirror(model_dir: str | Path, out_dir: str | Path | None = None, config:
     from .report import render_report
 
     pipe = pipeline if pipeline is not None else Pipeline.load(model_dir)
-    by = settings.get("by", (config or MirrorConfig()).by)
+    base = config or getattr(getattr(pipe, "config", None), "mirror", None) or MirrorConfig()
+    by = settings.get("by", base.by)
     if by and by not in pipe.segments_.columns:  # a column the user named that does not exist
         cols = [c for c in pipe.segments_.columns if not str(c).startswith("_")]
         raise ConfigError(f"--by column '{show(by)}' is not in '{model_dir}'{did_you_mean(by, cols)}; "
