@@ -202,7 +202,7 @@ WORDS = ("attente guichet colis retard prix accueil tarif horaires personnel man
          "remplacement effectif formation").split()
 
 
-def _verbatims(n=80, seed=0):
+def _verbatims(n=200, seed=0):
     rnd = np.random.default_rng(seed)
     return pd.DataFrame({
         "id": [f"v{i}" for i in range(n)],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -51,7 +52,8 @@ def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 def _os_error(ex: OSError, what: str, path: Path) -> OutputError:
     """A write that failed (disk full, read-only or virtual file system, permissions) as one line."""
     reason = ex.strerror or str(ex) or type(ex).__name__
-    return OutputError(f"cannot write {what} '{path}' ({reason}); free some space or choose another output path")
+    hint = "free some space or choose another output path" if ex.errno == errno.ENOSPC else "choose another output path"
+    return OutputError(f"cannot write {what} '{path}' ({reason}); {hint}")
 
 
 def _tmp_prefix(path: Path) -> str:
@@ -178,7 +180,7 @@ class OutputSet:
                 self._stages[folder] = Path(tempfile.mkdtemp(prefix=_tmp_prefix(folder / ".verbatim-out"),
                                                              suffix=".tmp", dir=folder))
             except OSError as ex:
-                raise _os_error(ex, "folder", folder) from None
+                raise _os_error(ex, "file", target) from None
         self.staged[target] = self._stages[folder] / target.name
         return self.staged[target]
 
