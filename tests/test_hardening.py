@@ -619,3 +619,12 @@ def test_ingest_writes_its_table_and_rejects_together(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match="No space left on device"):
         write_ingest(r, out)
     assert not out.exists() and list((tmp_path / "o").iterdir()) == []  # was: the table without its rejects
+
+
+def test_a_zero_among_1_5_ratings_is_off_the_scale_and_a_0_5_file_is_0_5(tmp_path):
+    scores = [str(1 + i % 5) for i in range(100)]
+    scores[3] = "0"
+    r = run_ingest(_scores_file(tmp_path, scores), score="note")
+    assert r.rejects["row"].tolist() == [4] and set(r.verbatims["score_scale"]) == {"1-5"}
+    r = run_ingest(_scores_file(tmp_path, [str(i % 6) for i in range(100)], "z.csv"), score="note")
+    assert counts(r) == (100, 100, 0, 0) and set(r.verbatims["score_scale"]) == {"0-5"}

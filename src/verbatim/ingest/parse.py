@@ -197,8 +197,8 @@ def score_denominator(value: Any) -> float | None:
 
 
 # -- score scales --------------------------------------------------------------------------------
-#: the rating scales verbatim recognises when none is declared (1-5 stars may hold a 0)
-KNOWN_SCALES = (("1-5", 0.0, 5.0), ("0-10", 0.0, 10.0), ("0-100", 0.0, 100.0))
+#: the rating scales verbatim recognises when none is declared, the narrowest first
+KNOWN_SCALES = (("1-5", 1.0, 5.0), ("0-5", 0.0, 5.0), ("0-10", 0.0, 10.0), ("0-100", 0.0, 100.0))
 _SCALE = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:-|–|to|à|\.\.)\s*(-?\d+(?:[.,]\d+)?)\s*$")
 
 
@@ -226,8 +226,8 @@ def check_scores(scores: pd.Series, denoms: pd.Series, declared: tuple[float, fl
                  column: str, raw: pd.Series) -> tuple[str | None, np.ndarray, list[str]]:
     """The scale of a file's score column and which scores lie off it, with a reason each.
 
-    A declared scale (``score_scale``) is the rule. Without one, the scale is the first of 1-5, 0-10,
-    0-100 that holds all the scores but at most 2% of them (none below 20 scores), so one ``8/10``
+    A declared scale (``score_scale``) is the rule. Without one, the scale is the first of 1-5, 0-5,
+    0-10, 0-100 that holds all the scores but at most 2% of them (none below 20 scores), so one ``8/10``
     among 1-5 ratings does not turn the file into a 0-10 source; a score below 0 or above 100 fits
     no scale. Returns (scale name or None, mask of scores off it, reason per row)."""
     s = scores.to_numpy(dtype=float)
@@ -251,6 +251,6 @@ def check_scores(scores: pd.Series, denoms: pd.Series, declared: tuple[float, fl
                    for v in shown]
             return name, off, why
     off = _outside(s, d, 0.0, 100.0)
-    why = [f"score '{v}' in column '{column}' is off every rating scale verbatim recognises (1-5, 0-10, 0-100); "
+    why = [f"score '{v}' in column '{column}' is off every rating scale verbatim recognises (1-5, 0-5, 0-10, 0-100); "
            f"declare score_scale (--score-scale LOW-HIGH)" for v in shown]
     return None, off, why
