@@ -492,15 +492,24 @@ def test_an_artefact_of_an_older_verbatim_with_its_mirror_file_may_be_replaced(f
     assert not (target / "mirror.parquet").exists()
 
 
-def test_quote_left_open_just_before_a_quoted_field(tmp_path):
+def test_quote_left_open_a_few_lines_before_a_quoted_field(tmp_path):
     rows = _rows(50)
     rows[10] = '10,"texte ouvert sans fin,Paris'
-    rows[11] = '11,"texte, avec virgule",Lyon'  # closes the open quote at once
+    rows[14] = '14,"texte, avec virgule",Lyon'  # closes the open quote 4 lines later, the record whole
     p = tmp_path / "a.csv"
     p.write_text("\n".join(rows) + "\n", encoding="utf-8")
     r = run_ingest(p, unit="agence")
     assert counts(r) == (50, 49, 0, 1) and r.rejects["line"].tolist() == [11]
     assert r.verbatims.set_index("text").loc["texte, avec virgule", "unit"] == "Lyon"
+
+
+def test_reviews_of_two_lines_full_of_commas_are_not_taken_for_runaway_quotes(tmp_path):
+    p = tmp_path / "a.csv"  # as in the Glassdoor export: each line alone looks like a whole record
+    p.write_text('firm,rating,pros,cons\nfedex,3,"Good culture, pay\nIf you are, you, will",Long hours\n'
+                 'fedex,4,ok,"Pay, benefits"\n', encoding="utf-8")
+    r = run_ingest(p, text="pros")
+    assert counts(r) == (2, 2, 0, 0)
+    assert r.verbatims["text"].iloc[0] == "Good culture, pay\nIf you are, you, will"
 
 
 def test_a_damaged_bertopic_is_refused_when_first_used(saved):

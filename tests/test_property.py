@@ -283,9 +283,10 @@ def records_file(rnd: random.Random, allow_scale: bool = True) -> dict:
     runaway = None
     if rnd.random() < 0.4:  # a quote opened at the start of a text field and never closed where it should be
         runaway = rnd.randrange(n)
-        rid, text, score, unit = records[runaway]
-        text = text.replace('"', "").replace(delim, "")
-        records[runaway][1] = text
+        # the next quote comes 4 lines later at the earliest (or never): a quote closed on the next
+        # line or two cannot be told from a genuine review of two lines (see readers.RUNAWAY_MIN_LINES)
+        for rec in records[runaway:runaway + 4]:
+            rec[1] = rec[1].replace('"', "").replace(delim, "")
     eol = rnd.choice(["\n", "\r\n"])
 
     def line_of(rec: list[str]) -> str:

@@ -246,6 +246,20 @@ def _fields_alone(line: str, delim: str) -> int:
     return len(rec)
 
 
+#: how many lines a quote must swallow before whole-looking lines are taken as records it glued together
+RUNAWAY_MIN_LINES = 3
+
+
+def _whole_if_quote_literal(line: str, width: int, delim: str) -> bool:
+    """Whether the first line of a multi-line record holds ``width`` fields when the quote it leaves
+    open is read as a plain character (its other fields read as CSV)."""
+    try:
+        rec = next(csv.reader([line.rstrip("\r\n")], delimiter=delim, strict=False), [])
+    except csv.Error:
+        return False
+    return bool(rec) and len(rec) - 1 + len(rec[-1].split(delim)) == width
+
+
 def _runaway(rec: list[str], raw_lines: list[str], at_eof: bool, width: int, delim: str) -> str | None:
     """Why a record spanning several lines is a quote left open (it swallowed the records after
     it), or None when it reads as a genuine multi-line field."""
@@ -259,9 +273,11 @@ def _runaway(rec: list[str], raw_lines: list[str], at_eof: bool, width: int, del
     if len(rec) != width:
         return (f"a quote opened here runs over {len(raw_lines) - 1} more line(s) and the record ends with "
                 f"{len(rec)} fields, not {width}")
-    # every line reads as a whole record of its own (the stray quote taken as a character): the
-    # "multi-line field" is records glued together by the quote, not text with line breaks
-    if len(raw_lines) > 1 and len(raw_lines[0].rstrip("\r\n").split(delim)) == width and \
+    # every line reads as a whole record of its own (the quote left open taken as a character): the
+    # "multi-line field" is records glued together by the quote, not text with line breaks. Only from
+    # RUNAWAY_MIN_LINES swallowed lines on: a review of two or three lines full of commas can look the
+    # same (seen in the Glassdoor and Trustpilot exports)
+    if len(raw_lines) > RUNAWAY_MIN_LINES and _whole_if_quote_literal(raw_lines[0], width, delim) and \
             all(_fields_alone(ln, delim) == width for ln in raw_lines[1:]):
         return f"a quote opened here swallows the {len(raw_lines) - 1} following record(s)"
     return None
