@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import shutil
 import tempfile
@@ -70,18 +71,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def clean_leftovers(path: Path) -> None:
+def clean_leftovers(path: Path, folder: bool = False) -> None:
     """Remove the temporary files and folders a killed write of ``path`` left beside it
-    (``.<name>.<pid>.*.tmp`` of a process that no longer runs); put back an old folder that a kill
-    between the two renames of :func:`atomic_dir` left as ``.<name>.old``."""
+    (``.<name>.<pid>.*.tmp`` of a process that no longer runs); for a ``folder``, put back an old
+    folder that a kill between the two renames of :func:`atomic_dir` left as ``.<name>.old``."""
     path = Path(path)
     try:
-        for p in path.parent.glob(f".{path.name}.*.tmp"):
+        for p in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
             parts = p.name[len(path.name) + 2:].split(".")
             if parts and parts[0].isdigit() and not _alive(int(parts[0])):
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
         old = path.with_name(f".{path.name}.old")
-        if old.is_dir():
+        if folder and old.is_dir():
             if not path.exists():
                 os.replace(old, path)  # the kill came after the old folder moved aside: it is the latest
             else:
@@ -136,7 +137,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     _prepare(path, "folder")
     if path.exists() and not path.is_dir():
         raise OutputError(f"cannot write folder '{path}': a file has that name; choose another output path")
-    clean_leftovers(path)
+    clean_leftovers(path, folder=True)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(path), suffix=".tmp", dir=path.parent))
     except OSError as ex:
