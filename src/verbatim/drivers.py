@@ -82,7 +82,7 @@ def driver_table(segments: pd.DataFrame, on: str = "irritant", level: float = 0.
     z = stats.norm.ppf(0.5 + level / 2)
     for source, seg in segments.groupby("source", sort=True):
         seg = seg[pd.to_numeric(seg["score"], errors="coerce").notna()]
-        scale = infer_scale(seg["score"])
+        scale = infer_scale(seg["score"], seg.get("score_scale"))
         if seg.empty or scale is None:
             continue
         sc, ind = verbatim_topic_matrix(seg, on=on)

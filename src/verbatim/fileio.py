@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import os
 import shutil
 import tempfile
@@ -48,18 +50,78 @@ def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _os_error(ex: OSError, what: str, path: Path) -> OutputError:
+    """A write that failed (disk full, read-only or virtual file system, permissions) as one line."""
+    reason = ex.strerror or str(ex) or type(ex).__name__
+    hint = "free some space or choose another output path" if ex.errno == errno.ENOSPC else "choose another output path"
+    return OutputError(f"cannot write {what} '{path}' ({reason}); {hint}")
+
+
+def _tmp_prefix(path: Path) -> str:
+    return f".{path.name}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def clean_leftovers(path: Path, folder: bool = False) -> None:
+    """Remove the temporary files and folders a killed write of ``path`` left beside it
+    (``.<name>.<pid>.*.tmp`` of a process that no longer runs); for a ``folder``, put back an old
+    folder that a kill between the two renames of :func:`atomic_dir` left as ``.<name>.old``."""
+    path = Path(path)
+    try:
+        for p in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            parts = p.name[len(path.name) + 2:].split(".")
+            if parts and parts[0].isdigit() and not _alive(int(parts[0])):
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+        old = path.with_name(f".{path.name}.old")
+        if folder and old.is_dir():
+            if not path.exists():
+                os.replace(old, path)  # the kill came after the old folder moved aside: it is the latest
+            else:
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        pass  # best effort: never fail a write for the litter of an earlier one
+
+
+def _public(folder: Path) -> None:
+    """Usual permissions (umask) for everything under ``folder``: mkstemp/mkdtemp and some writers
+    (safetensors) create 0600 files and 0700 folders."""
+    mask = _umask()
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o777 & ~mask)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o666 & ~mask)
+    os.chmod(folder, 0o777 & ~mask)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
     path = Path(path)
     _prepare(path, "file")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    clean_leftovers(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=".tmp", dir=path.parent)
+    except OSError as ex:
+        raise _os_error(ex, "file", path) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp_path, path)
+        try:
+            yield tmp_path
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
+            os.replace(tmp_path, path)
+        except OSError as ex:
+            raise _os_error(ex, "file", path) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -67,27 +129,98 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``path``; it becomes ``path`` (replacing an old one) on success."""
+    """Yield a temporary folder beside ``path``; it becomes ``path`` (replacing an old one) on success.
+
+    The caller decides whether an existing ``path`` may be replaced (see
+    :func:`verbatim.artefact.check_replaceable`)."""
     path = Path(path)
     _prepare(path, "folder")
     if path.exists() and not path.is_dir():
         raise OutputError(f"cannot write folder '{path}': a file has that name; choose another output path")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    clean_leftovers(path, folder=True)
     try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 folders
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(path), suffix=".tmp", dir=path.parent))
+    except OSError as ex:
+        raise _os_error(ex, "folder", path) from None
+    try:
+        try:
+            yield tmp
+            _public(tmp)
+            old = None
+            if path.exists():
+                old = path.with_name(f".{path.name}.old")
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(path, old)
+            os.replace(tmp, path)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError as ex:
+            raise _os_error(ex, "folder", path) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+class OutputSet:
+    """Files staged in hidden folders beside their targets, moved into place together by
+    :func:`output_set` once every one of them is written (a failure leaves the old set untouched)."""
+
+    def __init__(self) -> None:
+        self.staged: dict[Path, Path] = {}  # target → staged file
+        self._stages: dict[Path, Path] = {}  # target folder → stage folder
+
+    def stage(self, target: str | Path) -> Path:
+        """The path to write ``target`` to."""
+        target = Path(target)
+        _prepare(target, "file")
+        folder = target.parent
+        if folder not in self._stages:
+            clean_leftovers(folder / ".verbatim-out")
+            try:
+                self._stages[folder] = Path(tempfile.mkdtemp(prefix=_tmp_prefix(folder / ".verbatim-out"),
+                                                             suffix=".tmp", dir=folder))
+            except OSError as ex:
+                raise _os_error(ex, "file", target) from None
+        self.staged[target] = self._stages[folder] / target.name
+        return self.staged[target]
+
+    def add(self, target: str | Path, writer: Callable[[Path], object]) -> Path:
+        """Write ``target`` (staged) with ``writer(path)``; returns ``target``."""
+        staged = self.stage(target)
+        try:
+            writer(staged)
+        except OSError as ex:
+            raise _os_error(ex, "file", Path(target)) from None
+        return Path(target)
+
+    def _commit(self) -> None:
+        from .artefact import stage_additions
+
+        stage_additions(self)  # what lands in an artefact folder is recorded in its manifest
+        try:
+            for stage in self._stages.values():
+                _public(stage)
+            manifests = [t for t in self.staged if t.name == "manifest.json"]
+            for target in [t for t in self.staged if t not in manifests] + manifests:  # the manifest last
+                os.replace(self.staged[target], target)
+        except OSError as ex:
+            raise _os_error(ex, "file", target) from None
+
+    def _cleanup(self) -> None:
+        for stage in self._stages.values():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def output_set() -> Iterator[OutputSet]:
+    """Write several outputs as a set: ``with output_set() as out: write_csv(df, out.stage(path))``."""
+    s = OutputSet()
+    try:
+        yield s
+        s._commit()
+    finally:
+        s._cleanup()
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, safe: bool = True) -> Path:

@@ -15,10 +15,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .artefact import file_fingerprint, new_manifest, read_manifest, write_manifest
+from .artefact import REFIT, check_replaceable, file_fingerprint, new_manifest, read_manifest, write_manifest
 from .config import Config, from_dict, to_dict
 from .embed import EmbedStats, Embedder, embed_texts, get_embedder
-from .errors import ArtefactError, InputFileError
+from .errors import ArtefactError, ConfigError, EmbedderError, InputFileError, VerbatimError
 from .fileio import atomic_dir
 from .ingest import read_verbatims
 from .paths import cache_dir
@@ -31,23 +31,40 @@ from .rates import rate_tables
 log = logging.getLogger("verbatim")
 
 
+#: columns `fit` needs in every verbatim table
+REQUIRED = ("id", "source", "text")
+
+
 def load_inputs(inputs: Sequence[str | Path | pd.DataFrame]) -> tuple[pd.DataFrame, list[dict]]:
     """Concatenate verbatim tables (Parquet paths from ``verbatim ingest`` or DataFrames)."""
     frames, prints = [], []
     for item in inputs:
         if isinstance(item, pd.DataFrame):
             df = item
+            missing = [c for c in REQUIRED if c not in df.columns]
+            if missing:
+                raise InputFileError(f"the DataFrame given to fit lacks column(s) {', '.join(missing)}; it needs "
+                                     f"{', '.join(REQUIRED)} (the table `verbatim.ingest.ingest(...).verbatims` gives)")
             prints.append({"path": "(DataFrame)", "rows": len(df)})
-        else:
+        elif isinstance(item, (str, Path)):
             df = read_verbatims(item)
             prints.append({**file_fingerprint(item), "rows": len(df)})
+        else:
+            raise InputFileError(f"fit takes Parquet paths or DataFrames; got a {type(item).__name__}")
         frames.append(df)
     if not frames:
         raise InputFileError("no input: give at least one verbatim table (the Parquet output of `verbatim ingest`)")
-    allv = pd.concat(frames, ignore_index=True)
+    if not sum(len(f) for f in frames):
+        names = ", ".join(str(i) if not isinstance(i, pd.DataFrame) else "(DataFrame)" for i in inputs)
+        raise InputFileError(f"no verbatims to fit: {names} hold 0 rows; check the rejects file `verbatim ingest` "
+                             f"wrote beside each")
+    allv = pd.concat([f for f in frames if len(f)], ignore_index=True)
     empty = allv["text"].isna() | (allv["text"].astype(str).str.strip() == "")
     if empty.any():
         raise InputFileError(f"{int(empty.sum())} verbatim(s) have no text; run the files through `verbatim ingest`")
+    nosource = allv["source"].isna() | (allv["source"].astype(str).str.strip() == "")
+    if nosource.any():
+        raise InputFileError(f"{int(nosource.sum())} verbatim(s) have no source; run the files through `verbatim ingest`")
     if allv["id"].duplicated().any():
         n = int(allv["id"].duplicated().sum())
         log.warning("%d verbatim id(s) repeat across inputs; prefixed with their source to keep them apart", n)
@@ -56,6 +73,32 @@ def load_inputs(inputs: Sequence[str | Path | pd.DataFrame]) -> tuple[pd.DataFra
             raise InputFileError("verbatim ids repeat within one source across inputs; ingest the files together "
                                  "(`verbatim ingest A B -o all.parquet`) so duplicates are merged")
     return allv, prints
+
+
+def check_topic_count(segments: pd.DataFrame, n_topics) -> None:
+    """A fixed number of topics must leave at least two segments per topic in every source."""
+    if n_topics == "auto":
+        return
+    sizes = segments["source"].value_counts()
+    small = sizes[sizes < 2 * n_topics]
+    if len(small):
+        src, k = small.index[0], int(small.iloc[0])
+        raise ConfigError(f"topics.n_topics = {n_topics} asks for more topics than source '{src}' can hold "
+                          f"({k} segments, at least 2 per topic): give at most {max(1, k // 2)} or 'auto'")
+
+
+def _artefact_part(path: Path, read):
+    """``read(path)``; anything but a user-facing error becomes a one-line ArtefactError naming ``path``."""
+    try:
+        return read(path)
+    except VerbatimError as ex:
+        if isinstance(ex, ArtefactError):
+            raise
+        raise ArtefactError(f"'{path}' is damaged ({' '.join(str(ex).split())[:160]}); {REFIT}") from None
+    except Exception as ex:  # noqa: BLE001 - a damaged file can raise anything from its reader
+        msg = " ".join(str(ex).split())[:160]
+        raise ArtefactError(f"'{path}' is missing or damaged ({type(ex).__name__}{': ' + msg if msg else ''}); "
+                            f"{REFIT}") from None
 
 
 class Pipeline:
@@ -79,9 +122,14 @@ class Pipeline:
         if isinstance(inputs, pd.DataFrame):
             inputs = [inputs]
         verbatims, prints = load_inputs(inputs)
-        embedder = get_embedder(self.embedder if self.embedder is not None else cfg.embed.embedder)
+        spec = self.embedder if self.embedder is not None else cfg.embed.embedder
+        try:
+            embedder = get_embedder(spec)
+        except ValueError as ex:  # a constructor refusing its arguments (e5-rebuilt:bogus)
+            raise EmbedderError(f"embedder '{spec}' cannot be built: {ex}") from None
         segments = segment(verbatims, cfg.segment)
         log.info("%d verbatims → %d segments (%s)", len(verbatims), len(segments), cfg.segment.mode)
+        check_topic_count(segments, cfg.topics.n_topics)
         stats = EmbedStats()
         root = self._cache_root()
         emb = embed_texts(encoder_input(segments["text"], cfg.embed), embedder, root, batch_size=cfg.embed.batch_size,
@@ -130,7 +178,7 @@ class Pipeline:
             raise ArtefactError(f"no topic model for source '{source}'; sources: {', '.join(self.models_)}")
         m = self.models_[source]
         if not hasattr(m, "bertopic_"):
-            m.bertopic_ = load_bertopic(self.path_ / "sources" / source / "bertopic")
+            m.bertopic_ = _artefact_part(self.path_ / "sources" / source / "bertopic", load_bertopic)
         return m.bertopic_
 
     def _check(self) -> None:
@@ -139,11 +187,15 @@ class Pipeline:
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the artefact folder atomically (a crash leaves the old one, or nothing)."""
+        """Write the artefact folder atomically (a crash leaves the old one, or nothing).
+
+        ``path`` may be new, empty, or an artefact of verbatim holding only what verbatim wrote; any
+        other folder is refused, and so is a folder holding one of the inputs (:class:`OutputError`)."""
         from safetensors.numpy import save_file
 
         self._check()
         path = Path(path)
+        check_replaceable(path, [p.get("path") for p in self.manifest_.get("inputs", [])])
         with atomic_dir(path) as tmp:
             self.verbatims_.to_parquet(tmp / "verbatims.parquet", index=False)
             self.segments_.to_parquet(tmp / "segments.parquet", index=False)
@@ -158,31 +210,45 @@ class Pipeline:
                     t.to_parquet(tmp / "rates" / f"{name}.parquet", index=False)
             (tmp / "config.json").write_text(json.dumps(self.manifest_["config"], indent=2, ensure_ascii=False),
                                              encoding="utf-8")
-            write_manifest(tmp, self.manifest_)
+            manifest = {k: v for k, v in self.manifest_.items() if k != "added"}
+            manifest["files"] = sorted([p.name for p in tmp.iterdir()] + ["manifest.json"])
+            write_manifest(tmp, manifest)
+        self.manifest_ = manifest
         self.path_ = path
         log.info("saved pipeline to %s", path)
         return path
 
     @classmethod
     def load(cls, path: str | Path, embedder_id: str | None = None) -> "Pipeline":
-        """Load a saved pipeline (BERTopic objects load lazily through :meth:`bertopic`)."""
+        """Load a saved pipeline (BERTopic objects load lazily through :meth:`bertopic`).
+
+        A damaged or incomplete artefact is refused with an :class:`ArtefactError` naming the file."""
         from safetensors.numpy import load_file
 
         path = Path(path)
         manifest = read_manifest(path, embedder_id)
-        try:
-            cfg = from_dict(manifest["config"])
-            self = cls(cfg, embedder=manifest["embedder"])
-            self.verbatims_ = pd.read_parquet(path / "verbatims.parquet")
-            self.segments_ = pd.read_parquet(path / "segments.parquet")
-            self.topics_ = pd.read_parquet(path / "topics.parquet")
-            self.embeddings_ = load_file(str(path / "embeddings.safetensors"))["segments"].astype(np.float32)
-        except (OSError, KeyError, ValueError) as ex:
-            raise ArtefactError(f"'{path}' is incomplete or damaged ({type(ex).__name__}: {ex}); refit it") from None
-        self.models_ = {s: SourceTopicModel.load(path / "sources" / s) for s in manifest["counts"]}
+        cfg = _artefact_part(path / "manifest.json", lambda p: from_dict(manifest["config"]))
+        self = cls(cfg, embedder=manifest["embedder"])
+        for name, cols in (("verbatims", ("id", "source", "text")),
+                           ("segments", ("id", "source", "text", "topic")),
+                           ("topics", ("source", "topic"))):
+            file = path / f"{name}.parquet"
+            df = _artefact_part(file, pd.read_parquet)
+            missing = [c for c in cols if c not in df.columns]
+            if missing:
+                raise ArtefactError(f"'{file}' is damaged (no column {', '.join(missing)}); {REFIT}")
+            setattr(self, f"{name}_", df)
+        file = path / "embeddings.safetensors"
+        emb = _artefact_part(file, lambda p: load_file(str(p))["segments"])
+        if emb.ndim != 2 or len(emb) != len(self.segments_):
+            raise ArtefactError(f"'{file}' is damaged ({emb.shape[0] if emb.ndim else 0} vectors for "
+                                f"{len(self.segments_)} segments); {REFIT}")
+        self.embeddings_ = emb.astype(np.float32)
+        self.models_ = {s: _artefact_part(path / "sources" / s, SourceTopicModel.load) for s in manifest["counts"]}
         if (path / "polarity").is_dir():
-            self.polarity_ = PolarityModel.load(path / "polarity")
-            self.rates_ = {p.stem: pd.read_parquet(p) for p in sorted((path / "rates").glob("*.parquet"))}
+            self.polarity_ = _artefact_part(path / "polarity", PolarityModel.load)
+            self.rates_ = {p.stem: _artefact_part(p, pd.read_parquet)
+                           for p in sorted((path / "rates").glob("*.parquet"))}
         self.embedder_id_ = manifest["embedder"]
         self.manifest_ = manifest
         self.path_ = path

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,12 +58,22 @@ class ScoreScale:
 SCALES = {"1-5": ScoreScale("1-5", 2, 4, False), "0-10": ScoreScale("0-10", 6, 9, True)}
 
 
-def infer_scale(scores: pd.Series | np.ndarray) -> ScoreScale | None:
+def infer_scale(scores: pd.Series | np.ndarray, declared: pd.Series | None = None) -> ScoreScale | None:
     """The scale of a source's scores: ``1-5`` when every score lies in [0, 5], ``0-10`` in [0, 10];
-    None for no scores or another range (then scores give no polarity labels)."""
+    None for no scores or another range (then scores give no polarity labels).
+
+    ``declared`` (the ``score_scale`` column ingest writes: declared in the mapping or inferred per
+    file) wins when it names one scale for every scored row."""
     s = pd.to_numeric(pd.Series(scores), errors="coerce").dropna()
     if s.empty:
         return None
+    if declared is not None:
+        names = pd.Series(declared).dropna().astype(str).unique()
+        if len(names) == 1:
+            m = re.match(r"^(-?[\d.]+)-(-?[\d.]+)$", names[0])
+            if m and float(m.group(1)) >= 0:
+                hi = float(m.group(2))
+                return SCALES["1-5"] if hi <= 5 else SCALES["0-10"] if hi <= 10 else None
     lo, hi = float(s.min()), float(s.max())
     if lo < 0:
         return None
@@ -332,7 +343,7 @@ class PolarityModel:
         for source in sources:
             idx = np.flatnonzero(src_col == source)
             s = segments.iloc[idx]
-            scale = infer_scale(s["score"]) if "score" in s else None
+            scale = infer_scale(s["score"], s.get("score_scale")) if "score" in s else None
             self.scales_[source] = scale.name if scale else None
             y, w, tagged = segment_labels(s, scale)
             has = y >= 0

@@ -86,7 +86,7 @@ def split_text(text: str, cfg: SegmentConfig = SegmentConfig()) -> list[str]:
     return [c for p in pieces for c in _cut_long(p, cfg.max_chars)]
 
 
-CARRY = ["id", "record_id", "source", "date", "unit", "score", "channel", "tag", "polarity_tag"]
+CARRY = ["id", "record_id", "source", "date", "unit", "score", "score_scale", "channel", "tag", "polarity_tag"]
 
 
 def segment(verbatims: pd.DataFrame, cfg: SegmentConfig = SegmentConfig()) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from ..config import FileSpec, IngestConfig
-from ..fileio import with_suffix_name, write_csv, write_parquet
+from ..fileio import output_set, with_suffix_name, write_csv, write_parquet
 from .contract import CONTRACT, REJECT_COLUMNS, map_table, merge_duplicates
 from .readers import RawTable, read_any
 
@@ -84,7 +84,7 @@ def ingest(specs: Sequence[FileSpec] | FileSpec, cfg: IngestConfig | None = None
         tables.append(table)
     # "_spec" tells the files apart even when one path is given twice
     frames = [m.verbatims.assign(_spec=i) for i, m in enumerate(mapped) if not m.verbatims.empty]
-    allv = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CONTRACT[:12] + ["_spec"])
+    allv = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CONTRACT[: CONTRACT.index("row") + 1] + ["_spec"])
     kept, n_dup_texts = merge_duplicates(allv)
     kept_rows = set(zip(kept["_spec"], kept["row"]))
     per_spec = kept["_spec"].value_counts()
@@ -130,11 +130,12 @@ def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_ingest(result: IngestResult, out: str | Path) -> tuple[Path, Path]:
-    """Write ``out`` (Parquet) and ``<out>.rejects.csv`` beside it, atomically."""
+    """Write ``out`` (Parquet) and ``<out>.rejects.csv`` beside it, as a set: both or neither."""
     out = Path(out)
-    write_parquet(result.verbatims, out)
     rej_path = with_suffix_name(out, ".rejects.csv")
-    write_csv(result.rejects, rej_path)
+    with output_set() as outs:
+        outs.add(out, lambda p: write_parquet(result.verbatims, p))
+        outs.add(rej_path, lambda p: write_csv(result.rejects, p))
     return out, rej_path
 
 

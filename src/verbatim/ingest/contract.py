@@ -21,14 +21,17 @@ import pandas as pd
 from ..config import FileSpec, IngestConfig
 from ..errors import ColumnNotFound, UnknownSource, did_you_mean, show
 from ..textnorm import clean_text, dedupe_key
-from .parse import parse_dates, parse_scores
+from .parse import check_scores, parse_dates, parse_scale, parse_scores, score_denominator
 from .readers import RawTable
 
 log = logging.getLogger("verbatim")
 
-CONTRACT = ["id", "record_id", "source", "text", "date", "unit", "score", "channel", "tag",
+CONTRACT = ["id", "record_id", "source", "text", "date", "unit", "score", "score_scale", "channel", "tag",
             "polarity_tag", "file", "row", "duplicates", "duplicate_rows"]
-REJECT_COLUMNS = ["file", "row", "reason", "raw"]
+#: ``row`` counts the file's records (header and blank lines excluded); ``line`` is where a person finds
+#: the record: its first line in a CSV or JSONL file, its row in the spreadsheet, its position in a
+#: JSON list or Parquet table
+REJECT_COLUMNS = ["file", "row", "line", "reason", "raw"]
 
 
 @dataclass
@@ -89,6 +92,10 @@ def _column(table: RawTable, name: str, role: str) -> str:
     )
 
 
+def _hashable_values(values: pd.Series) -> list[Any]:
+    return [v if isinstance(v, (str, int, float, type(None))) else None for v in values.to_numpy(dtype=object)]
+
+
 def _raw_repr(frame: pd.DataFrame, idx: np.ndarray) -> list[str]:
     sub = frame.iloc[idx]
     return [json.dumps({k: _as_text(v)[:500] for k, v in rec.items()}, ensure_ascii=False)
@@ -127,6 +134,10 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
              for col, _ in text_cols}
     nonempty = np.column_stack([(texts[c] != "").to_numpy() for c, _ in text_cols]) if n else np.zeros((0, len(text_cols)), bool)
     names = " / ".join(f"'{c}'" for c, _ in text_cols)
+    if table.notes:  # e.g. a formula cell with no saved value: say so rather than "empty text"
+        why = np.array([next((table.notes[(i, c)] for c, _ in text_cols if (i, c) in table.notes), "")
+                        for i in range(n)], dtype=object)
+        reject(~nonempty.any(axis=1) & (why != ""), why)
     reject(~nonempty.any(axis=1), f"empty text in {names}")
     limit = cfg.max_text_chars
     for col, _ in text_cols:
@@ -179,7 +190,21 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
             raise ConfigError(f"dates are required but no date column is mapped for '{fname}'; pass --date COLUMN")
         dates = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
 
-    scores = parse_scores(frame[cols["score"]]) if "score" in cols else pd.Series(np.nan, index=frame.index)
+    scale = None
+    if "score" in cols:
+        raw_scores = frame[cols["score"]]
+        scores = parse_scores(raw_scores)
+        denoms = pd.Series([score_denominator(v) for v in _hashable_values(raw_scores)], index=frame.index,
+                           dtype="float64")
+        declared = parse_scale(spec.score_scale) if spec.score_scale else None
+        scale, off, why = check_scores(scores, denoms, declared, cols["score"], as_text(cols["score"]))
+        reject(off, why)
+        n_bad = int((scores.isna() & (as_text(cols["score"]).str.strip() != "")).to_numpy().sum())
+        if n_bad:
+            log.warning("%s: %d score(s) in column '%s' could not be read as numbers; kept with no score",
+                        fname, n_bad, cols["score"])
+    else:
+        scores = pd.Series(np.nan, index=frame.index)
     unit = as_text(cols["unit"]).str.strip() if "unit" in cols else pd.Series("", index=frame.index, dtype=object)
     channel = as_text(cols["channel"]).str.strip() if "channel" in cols else pd.Series("", index=frame.index, dtype=object)
     stem = Path(fname).name
@@ -216,6 +241,7 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
             "date": dates[keep].to_numpy(),
             "unit": unit[keep].to_numpy(),
             "score": scores[keep].to_numpy(),
+            "score_scale": scale,
             "channel": channel[keep].to_numpy(),
             "tag": tag,
             "polarity_tag": _polarity(tag, cfg),
@@ -232,16 +258,19 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
     if parts:
         verb = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
     else:
-        verb = pd.DataFrame(columns=CONTRACT[:12])
+        verb = pd.DataFrame(columns=CONTRACT[: CONTRACT.index("row") + 1])
     bad_idx = np.flatnonzero(~ok)
+    lines = np.asarray(table.line_of(), dtype=np.int64)
     rej = pd.DataFrame({
         "file": fname,
         "row": rows[bad_idx],
+        "line": lines[bad_idx],
         "reason": reasons[bad_idx],
         "raw": _raw_repr(frame, bad_idx),
     }, columns=REJECT_COLUMNS)
     if table.rejects:
-        pre = pd.DataFrame([{**r, "file": fname} for r in table.rejects], columns=REJECT_COLUMNS)
+        pre = pd.DataFrame([{**r, "file": fname, "line": r.get("line") or r["row"]} for r in table.rejects],
+                           columns=REJECT_COLUMNS)
         rej = pd.concat([pre, rej], ignore_index=True).sort_values("row", kind="stable")
     return Mapped(verb.reset_index(drop=True), rej.reset_index(drop=True), table.n_records)
 

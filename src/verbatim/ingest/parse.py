@@ -165,7 +165,7 @@ def _hashable(values: pd.Series) -> pd.Series:
     return values.map(ok)
 
 
-_SCORE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:(?:/|sur|out of)\s*(\d+))?\s*(?:[a-zé]*\s*)?$")
+_SCORE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?(?:e[+-]?\d+)?)\s*(?:(?:/|sur|out of)\s*(\d+))?\s*(?:[a-zé]*\s*)?$")
 
 
 def parse_score(value: Any) -> float | None:
@@ -178,10 +178,79 @@ def parse_score(value: Any) -> float | None:
     m = _SCORE.match(str(value).strip().lower())
     if not m:
         return None
-    return float(m.group(1).replace(",", "."))
+    value = float(m.group(1).replace(",", "."))
+    return value if math.isfinite(value) else None
 
 
 def parse_scores(values: pd.Series) -> pd.Series:
     values = _hashable(values)
     lookup = {u: parse_score(u) for u in pd.unique(values)}
     return pd.Series([lookup.get(v) for v in values], index=values.index, dtype="float64")
+
+
+def score_denominator(value: Any) -> float | None:
+    """The scale a score names itself (``"8/10"``, ``"4 sur 5"`` → 10, 5); None when it names none."""
+    if value is None or isinstance(value, (bool, int, float, np.integer, np.floating)):
+        return None
+    m = _SCORE.match(str(value).strip().lower())
+    return float(m.group(2)) if m and m.group(2) else None
+
+
+# -- score scales --------------------------------------------------------------------------------
+#: the rating scales verbatim recognises when none is declared, the narrowest first
+KNOWN_SCALES = (("1-5", 1.0, 5.0), ("0-5", 0.0, 5.0), ("0-10", 0.0, 10.0), ("0-100", 0.0, 100.0))
+_SCALE = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:-|–|to|à|\.\.)\s*(-?\d+(?:[.,]\d+)?)\s*$")
+
+
+def parse_scale(text: Any) -> tuple[float, float] | None:
+    """``"1-5"`` → (1, 5), ``"0-10"`` → (0, 10); None when ``text`` is not ``LOW-HIGH`` with LOW < HIGH."""
+    m = _SCALE.match(str(text)) if isinstance(text, str) else None
+    if not m:
+        return None
+    lo, hi = (float(g.replace(",", ".")) for g in m.groups())
+    return (lo, hi) if lo < hi and math.isfinite(lo) and math.isfinite(hi) else None
+
+
+def scale_name(lo: float, hi: float) -> str:
+    return f"{lo:g}-{hi:g}"
+
+
+def _outside(scores: np.ndarray, denoms: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Scores off the scale [lo, hi], or naming another scale (``8/10`` on 1-5)."""
+    has = ~np.isnan(scores)
+    off = has & ((scores < lo) | (scores > hi))
+    return off | (has & ~np.isnan(denoms) & (denoms != hi))
+
+
+def check_scores(scores: pd.Series, denoms: pd.Series, declared: tuple[float, float] | None,
+                 column: str, raw: pd.Series) -> tuple[str | None, np.ndarray, list[str]]:
+    """The scale of a file's score column and which scores lie off it, with a reason each.
+
+    A declared scale (``score_scale``) is the rule. Without one, the scale is the first of 1-5, 0-5,
+    0-10, 0-100 that holds all the scores but at most 2% of them (none below 20 scores), so one ``8/10``
+    among 1-5 ratings does not turn the file into a 0-10 source; a score below 0 or above 100 fits
+    no scale. Returns (scale name or None, mask of scores off it, reason per row)."""
+    s = scores.to_numpy(dtype=float)
+    d = denoms.to_numpy(dtype=float)
+    n = int((~np.isnan(s)).sum())
+    shown = [str(v).strip()[:20] for v in raw.astype(object).to_numpy()]
+    if declared is not None:
+        lo, hi = declared
+        name = scale_name(lo, hi)
+        off = _outside(s, d, lo, hi)
+        why = [f"score '{v}' in column '{column}' is off the declared {name} scale (score_scale)" for v in shown]
+        return name, off, why
+    if n == 0:
+        return None, np.zeros(len(s), bool), [""] * len(s)
+    allowed = int(0.02 * n) if n >= 50 else (1 if n >= 20 else 0)
+    for name, lo, hi in KNOWN_SCALES:
+        off = _outside(s, d, lo, hi)
+        if int(off.sum()) <= allowed:
+            why = [f"score '{v}' in column '{column}' is off the {name} scale of the other {n - int(off.sum()):,} "
+                   f"scores; declare score_scale (--score-scale LOW-HIGH) if the file uses another scale"
+                   for v in shown]
+            return name, off, why
+    off = _outside(s, d, 0.0, 100.0)
+    why = [f"score '{v}' in column '{column}' is off every rating scale verbatim recognises (1-5, 0-5, 0-10, 0-100); "
+           f"declare score_scale (--score-scale LOW-HIGH)" for v in shown]
+    return None, off, why

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import logging
+import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,10 +37,15 @@ class RawTable:
     path: Path
     frame: pd.DataFrame  # one row per parsed record, original columns
     rows: list[int]  # 1-based record number of each frame row (header excluded)
-    rejects: list[dict[str, Any]] = field(default_factory=list)  # {"row", "reason", "raw"}
+    rejects: list[dict[str, Any]] = field(default_factory=list)  # {"row", "line", "reason", "raw"}
     format: str = ""
     encoding: str | None = None
     delimiter: str | None = None
+    lines: list[int] | None = None  # where a person finds each frame row: file line, sheet row (None: = rows)
+    notes: dict[tuple[int, str], str] = field(default_factory=dict)  # (frame row, column) → why a cell is empty
+
+    def line_of(self) -> list[int]:
+        return list(self.lines) if self.lines is not None else list(self.rows)
 
     @property
     def n_records(self) -> int:
@@ -79,14 +85,19 @@ def read_bytes(path: Path) -> bytes:
 
 
 def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """Decode bytes: BOMs first, then UTF-8, then cp1252, then latin-1 (which always decodes)."""
+    """Decode bytes: BOMs first, then UTF-8; a file that is not UTF-8 throughout is decoded line by
+    line (UTF-8 where a line is valid UTF-8, else cp1252, else latin-1, which always decodes), so one
+    cp1252 line in a UTF-8 export, or a cp1252 body behind a UTF-8 BOM, is not turned into mojibake."""
     if encoding:
         try:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as ex:
             raise InputFileError(f"file '{path}' cannot be read as {encoding}: {ex}; drop --encoding to detect it") from None
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            return _decode_lines(data[3:], path, bom=True)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace"), "utf-16"
     try:
@@ -99,10 +110,59 @@ def decode(data: bytes, path: Path, encoding: str | None = None) -> tuple[str, s
         best = from_bytes(data[:65536]).best()
         if best is not None and best.encoding.startswith("utf_16"):
             return data.decode(best.encoding, errors="replace"), best.encoding
+    return _decode_lines(data, path)
+
+
+def _legacy(b: bytes) -> str:
+    return "".join(bytes([c]).decode("cp1252", errors="strict") if c not in _CP1252_HOLES else chr(c) for c in b)
+
+
+_CP1252_HOLES = {0x81, 0x8D, 0x8F, 0x90, 0x9D}  # undefined in cp1252: read as latin-1 (the same code point)
+
+
+def _decode_line(line: bytes) -> tuple[str, int, bool]:
+    """A line as UTF-8, each byte that is not part of a valid UTF-8 sequence read as cp1252; with the
+    number of such bytes and whether valid non-ASCII UTF-8 was met."""
     try:
-        return data.decode("cp1252"), "cp1252"
+        return line.decode("utf-8"), 0, not line.isascii()
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        pass
+    out: list[str] = []
+    pos = bad = 0
+    saw = False
+    while pos < len(line):
+        try:
+            chunk = line[pos:].decode("utf-8")
+            out.append(chunk)
+            saw = saw or not chunk.isascii()
+            break
+        except UnicodeDecodeError as ex:
+            chunk = line[pos:pos + ex.start].decode("utf-8")
+            saw = saw or not chunk.isascii()
+            out += [chunk, _legacy(line[pos + ex.start:pos + ex.end])]
+            bad += ex.end - ex.start
+            pos += ex.end
+    return "".join(out), bad, saw
+
+
+def _decode_lines(data: bytes, path: Path, bom: bool = False) -> tuple[str, str]:
+    """Decode a file that is not valid UTF-8 throughout (see :func:`decode`): valid UTF-8 stays UTF-8,
+    every other byte is read as cp1252; the name says which encodings were met."""
+    parts: list[str] = []
+    n_bad = first_bad = 0
+    utf8_seen = False
+    for i, line in enumerate(data.splitlines(keepends=True), start=1):
+        text, bad, saw = _decode_line(line)
+        if bad:
+            n_bad += 1
+            first_bad = first_bad or i
+        utf8_seen = utf8_seen or saw
+        parts.append(text)
+    if utf8_seen or bom:
+        log.warning("file '%s' mixes encodings: %d line(s) hold bytes that are not UTF-8 (first at line %d), read "
+                    "as cp1252; re-export it as UTF-8 to be sure of its accents", path, n_bad, first_bad)
+        return "".join(parts), "utf-8+cp1252"
+    return "".join(parts), "cp1252"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -158,13 +218,86 @@ def _unique_header(header: list[str]) -> list[str]:
     return out
 
 
+class _Lines:
+    """The physical lines of a text (split as ``io.StringIO(newline="")`` splits them: ``\n``, ``\r\n``
+    or ``\r``), fed to :func:`csv.reader` one at a time so each record's first and last line are
+    known, and reading can start again at any line."""
+
+    def __init__(self, text: str):
+        self.lines = io.StringIO(text, newline="").readlines()
+        self.pos = 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _fields_alone(line: str, delim: str) -> int:
+    """How many fields ``line`` holds when read on its own (a quote it opens ends with the line)."""
+    try:
+        rec = next(csv.reader([line.rstrip("\r\n")], delimiter=delim, strict=False), [])
+    except csv.Error:
+        return -1
+    return len(rec)
+
+
+#: how many lines a quote must swallow before whole-looking lines are taken as records it glued together
+RUNAWAY_MIN_LINES = 3
+
+
+def _whole_if_quote_literal(line: str, width: int, delim: str) -> bool:
+    """Whether the first line of a multi-line record holds ``width`` fields when the quote it leaves
+    open is read as a plain character (its other fields read as CSV)."""
+    try:
+        rec = next(csv.reader([line.rstrip("\r\n")], delimiter=delim, strict=False), [])
+    except csv.Error:
+        return False
+    return bool(rec) and len(rec) - 1 + len(rec[-1].split(delim)) == width
+
+
+def _runaway(rec: list[str], raw_lines: list[str], at_eof: bool, width: int, delim: str) -> str | None:
+    """Why a record spanning several lines is a quote left open (it swallowed the records after
+    it), or None when it reads as a genuine multi-line field."""
+    if at_eof:
+        try:
+            for _ in csv.reader(raw_lines, delimiter=delim, strict=True):
+                pass
+        except csv.Error as ex:
+            if "end of data" in str(ex):
+                return "a quote opened here is never closed"
+    if len(rec) != width:
+        return (f"a quote opened here runs over {len(raw_lines) - 1} more line(s) and the record ends with "
+                f"{len(rec)} fields, not {width}")
+    # every line reads as a whole record of its own (the quote left open taken as a character): the
+    # "multi-line field" is records glued together by the quote, not text with line breaks. Only from
+    # RUNAWAY_MIN_LINES swallowed lines on: a review of two or three lines full of commas can look the
+    # same (seen in the Glassdoor and Trustpilot exports)
+    if len(raw_lines) > RUNAWAY_MIN_LINES and _whole_if_quote_literal(raw_lines[0], width, delim) and \
+            all(_fields_alone(ln, delim) == width for ln in raw_lines[1:]):
+        return f"a quote opened here swallows the {len(raw_lines) - 1} following record(s)"
+    return None
+
+
 def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = None) -> RawTable:
+    """Records of a CSV file; ``rows`` counts records (the header and blank lines excluded), ``lines``
+    gives the file line where each starts (the header is line 1 when it is the first line).
+
+    A quote left open (``"`` at the start of a field, never closed where the field should end) would
+    fold every following line into one field; such a record is rejected with its line number and
+    reading starts again on the next line, so the records after it are read as a person sees them.
+    """
     text, enc = decode(read_bytes(path), path, encoding)
     text = text.replace("\x00", "")
     if not text.strip():
         raise InputFileError(f"file '{path}' is empty; export it again with a header row and data")
     delim = delimiter or sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
+    feed = _Lines(text)
+    reader = csv.reader(feed, delimiter=delim, strict=False)
     header: list[str] = []
     try:
         while not any(h.strip() for h in header):  # blank lines before the header are not a header
@@ -177,25 +310,37 @@ def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
     width = len(header)
     records: list[list[str]] = []
     rows: list[int] = []
+    lines: list[int] = []
     rejects: list[dict[str, Any]] = []
     n = 0
     while True:
+        start = feed.pos
         try:
             rec = next(reader)
         except StopIteration:
             break
         except csv.Error as ex:  # malformed quoting that even the lax reader refuses
             n += 1
-            rejects.append({"row": n, "reason": f"unparseable CSV record ({ex})", "raw": ""})
+            rejects.append({"row": n, "line": start + 1, "reason": f"unparseable CSV record ({ex})", "raw": ""})
             continue
+        end = feed.pos
         if not rec or (len(rec) == 1 and not rec[0].strip()):
             continue  # blank line: not a record
         n += 1
+        if end - start > 1 or (end >= len(feed.lines) and '"' in feed.lines[start]):
+            why = _runaway(rec, feed.lines[start:end], end >= len(feed.lines), width, delim)
+            if why:
+                rejects.append({"row": n, "line": start + 1,
+                                "reason": f"unbalanced quote: {why} (line {start + 1}); close or remove it",
+                                "raw": feed.lines[start].rstrip("\r\n")[:2000]})
+                feed.pos = start + 1  # read again from the next line
+                reader = csv.reader(feed, delimiter=delim, strict=False)
+                continue
         if len(rec) > width and not any(v.strip() for v in rec[width:]):
             rec = rec[:width]
         if len(rec) != width:
             rejects.append({
-                "row": n,
+                "row": n, "line": start + 1,
                 "reason": f"record has {len(rec)} fields but the header has {width} "
                           f"(an unquoted '{delim}' or a cut line?)",
                 "raw": delim.join(rec)[:2000],
@@ -203,8 +348,9 @@ def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
             continue
         records.append(rec)
         rows.append(n)
+        lines.append(start + 1)
     frame = pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
-    return RawTable(path, frame, rows, rejects, "csv", enc, delim)
+    return RawTable(path, frame, rows, rejects, "csv", enc, delim, lines)
 
 
 def read_xlsx(path: Path, sheet: str | int | None = None) -> RawTable:
@@ -231,37 +377,113 @@ def read_xlsx(path: Path, sheet: str | int | None = None) -> RawTable:
 
         raise SheetNotFound(f"sheet '{show(sheet)}' not found in '{path}'{did_you_mean(sheet, names)}; "
                             f"sheets: {', '.join(map(show, names))}")
-    it = ws.iter_rows(values_only=True)
+    merged = _merged_ranges(ws)
     try:
-        header = next(it)
+        formulas_wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        formula_rows = formulas_wb[ws.title].iter_rows(values_only=True)
+    except Exception:  # noqa: BLE001 - the values were readable; formulas are only a better reason
+        formulas_wb, formula_rows = None, iter(())
+    first_row = ws.min_row or 1
+    it = enumerate(ws.iter_rows(values_only=True), start=first_row)
+    try:
+        sheet_row, header = next(it)
+        next(formula_rows, None)
     except StopIteration:
         raise InputFileError(f"sheet '{ws.title}' of '{path}' is empty; it needs a header row") from None
     header = _unique_header(["" if h is None else str(h) for h in header])
-    records, rows = [], []
+    width = len(header)
+    records, rows, lines = [], [], []
+    notes: dict[tuple[int, str], str] = {}
     n = 0
-    for rec in it:
-        if rec is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in rec):
+    for sheet_row, rec in it:
+        frec = next(formula_rows, None) or ()
+        rec = list(rec or ())[:width] + [None] * max(0, width - len(rec or ()))
+        for j in range(width):  # merged cells: every cell of the range shows the top-left value
+            top = merged.get((sheet_row, j + 1))
+            if top is not None:
+                rec[j] = top
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in rec):
             continue
         n += 1
-        rec = list(rec)[: len(header)] + [None] * max(0, len(header) - len(rec))
+        for j, f in enumerate(list(frec)[:width]):
+            if rec[j] is None and isinstance(f, str) and f.startswith("="):
+                notes[(len(records), header[j])] = (
+                    f"cell {_col_letter(j + 1)}{sheet_row} is a formula ({show(f, 40)}) with no saved value; "
+                    f"open the workbook in Excel and save it, or paste the values")
         records.append(rec)
         rows.append(n)
+        lines.append(sheet_row)
     wb.close()
+    if formulas_wb is not None:
+        formulas_wb.close()
     frame = pd.DataFrame(records, columns=header, dtype=object)
-    return RawTable(path, frame, rows, [], "xlsx")
+    return RawTable(path, frame, rows, [], "xlsx", lines=lines, notes=notes)
+
+
+def _col_letter(i: int) -> str:
+    out = ""
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _merged_ranges(ws) -> dict[tuple[int, int], Any]:
+    """(sheet row, column) → the value of the top-left cell of its merged range, for every cell of a
+    merged range but its top-left one (read-only sheets do not fill them in)."""
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.utils.cell import range_boundaries
+
+    refs: list[str] = []
+    try:
+        src = ws._get_source()
+        try:
+            for _, el in ET.iterparse(src, events=("end",)):
+                if el.tag.endswith("}mergeCell"):
+                    refs.append(el.get("ref", ""))
+                elif el.tag.endswith("}row"):
+                    el.clear()
+        finally:
+            src.close()
+    except Exception:  # noqa: BLE001 - no merged ranges readable: the values as stored
+        return {}
+    out: dict[tuple[int, int], Any] = {}
+    for ref in refs:
+        try:
+            c0, r0, c1, r1 = range_boundaries(ref)
+        except (ValueError, TypeError):
+            continue
+        if None in (c0, r0, c1, r1) or (r1 - r0 + 1) * (c1 - c0 + 1) > 1_000_000:
+            continue
+        top = ws.cell(row=r0, column=c0).value
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    out[(r, c)] = top
+    return out
 
 
 def read_parquet(path: Path) -> RawTable:
     read_bytes(path)
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(path)
-    except Exception as ex:
-        raise InputFileError(f"file '{path}' is not a readable Parquet file ({type(ex).__name__}: {ex})") from None
+        table = pq.ParquetFile(path).read()
+        # column names as text, unique (integer names, or two columns of one name, would lose data)
+        table = table.rename_columns(_unique_header([str(c) for c in table.column_names]))
+        frame = table.to_pandas(ignore_metadata=True)  # a named index stays a column: nothing dropped
+        frame = frame.drop(columns=[c for c in frame.columns if re.fullmatch(r"__index_level_\d+__", c)])
+    except Exception as ex:  # noqa: BLE001 - pyarrow raises many kinds for broken files
+        raise InputFileError(f"file '{path}' is not a readable Parquet file ({type(ex).__name__}: "
+                             f"{show(' '.join(str(ex).split()), 160)})") from None
     frame = frame.reset_index(drop=True).astype(object)
     return RawTable(path, frame, list(range(1, len(frame) + 1)), [], "parquet")
 
 
 def _flatten(obj: Any, prefix: str = "", out: dict | None = None) -> dict:
+    """Nested objects flattened to dotted names; a name met twice (``"a.b"`` beside ``{"a": {"b": …}}``)
+    keeps both values, the later one as ``a.b.1``."""
     out = {} if out is None else out
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -269,7 +491,11 @@ def _flatten(obj: Any, prefix: str = "", out: dict | None = None) -> dict:
             if isinstance(v, dict) and v:
                 _flatten(v, key, out)
             else:
-                out[key] = v
+                name, i = key, 0
+                while name in out:
+                    i += 1
+                    name = f"{key}.{i}"
+                out[name] = v
     else:
         out[prefix or "value"] = obj
     return out
@@ -316,10 +542,10 @@ def read_json(path: Path, records: str | None = None, lines: bool | None = None)
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as ex:
-                rejects.append({"row": n, "reason": f"invalid JSON line ({ex.msg} at column {ex.colno})", "raw": line[:2000]})
+                rejects.append({"row": n, "line": n, "reason": f"invalid JSON line ({ex.msg} at column {ex.colno})", "raw": line[:2000]})
                 continue
             except (ValueError, RecursionError) as ex:  # e.g. a 5,000-digit number, 10,000 nested lists
-                rejects.append({"row": n, "reason": f"unreadable JSON line ({type(ex).__name__})", "raw": line[:2000]})
+                rejects.append({"row": n, "line": n, "reason": f"unreadable JSON line ({type(ex).__name__})", "raw": line[:2000]})
                 continue
             objs.append((n, obj))
     else:
@@ -336,12 +562,13 @@ def read_json(path: Path, records: str | None = None, lines: bool | None = None)
     flat, rows = [], []
     for n, obj in objs:
         if not isinstance(obj, dict):
-            rejects.append({"row": n, "reason": f"record is a JSON {type(obj).__name__}, not an object", "raw": _dump(obj)})
+            rejects.append({"row": n, "line": n, "reason": f"record is a JSON {type(obj).__name__}, not an object", "raw": _dump(obj)})
             continue
         try:
             flat.append(_flatten(obj))
         except RecursionError:
-            rejects.append({"row": n, "reason": "record is nested too deeply", "raw": ""})
+            rejects.append({"row": n, "line": n, "reason": "record is nested too deeply",
+                            "raw": ""})
             continue
         rows.append(n)
     frame = pd.DataFrame(flat, dtype=object) if flat else pd.DataFrame(dtype=object)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ArtefactError
-from ..fileio import write_csv, write_parquet, write_text
 from ..config import PrivacyConfig
+from ..errors import ArtefactError, ConfigError, did_you_mean, show
+from ..fileio import output_set, write_csv, write_parquet, write_text
 from ..privacy import mask_labels
 from .core import Mirror, MirrorConfig, readable_table
 
@@ -36,17 +36,24 @@ def run_mirror(model_dir: str | Path, out_dir: str | Path | None = None, config:
     from .report import render_report
 
     pipe = pipeline if pipeline is not None else Pipeline.load(model_dir)
+    base = config or getattr(getattr(pipe, "config", None), "mirror", None) or MirrorConfig()
+    by = settings.get("by", base.by)
+    if by and by not in pipe.segments_.columns:  # a column the user named that does not exist
+        cols = [c for c in pipe.segments_.columns if not str(c).startswith("_")]
+        raise ConfigError(f"--by column '{show(by)}' is not in '{model_dir}'{did_you_mean(by, cols)}; "
+                          f"columns: {', '.join(map(show, cols))} (or --by none to skip the unit linkage)")
     m = Mirror(config, **settings).fit(pipe)
     if privacy is None:
         privacy = getattr(getattr(pipe, "config", None), "privacy", None) or PrivacyConfig()
     shown = mask_labels(m.pairs_, ("label_a", "label_b"), privacy)
     out = {"mirror": m, "pairs": m.pairs_, "global": m.global_, "shown": shown, "privacy": privacy}
-    if store:
-        out["stored"] = write_parquet(m.pairs_, pairs_file(model_dir, m.config_.pair))
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        out["csv"] = write_csv(readable_table(shown), out_dir / "mirror.csv")
-        out["html"] = write_text(render_report(m, privacy), out_dir / "report.html")
+    with output_set() as outs:  # every output or none; what lands in the artefact is added to its manifest
+        if store:
+            out["stored"] = outs.add(pairs_file(model_dir, m.config_.pair), lambda p: write_parquet(m.pairs_, p))
+        if out_dir is not None:
+            out_dir = Path(out_dir)
+            out["csv"] = outs.add(out_dir / "mirror.csv", lambda p: write_csv(readable_table(shown), p))
+            out["html"] = outs.add(out_dir / "report.html", lambda p: write_text(render_report(m, privacy), p))
     return out
 
 

@@ -167,7 +167,7 @@ def _attach_orphans(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range: tuple[int, int],
-             rng: np.random.Generator, min_share: float = 0.03, sample: int = 3000
+             rng: np.random.Generator, min_share: float = 0.03, sample: int = 3000, min_size: int = 10
              ) -> tuple[np.ndarray, dict[int, float]]:
     """The topics when their number is ``auto``: among the size-aware partitions of the tree
     (:func:`size_aware_partitions`: every topic holds ``min_share`` of the segments, so it can give a
@@ -181,7 +181,8 @@ def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range:
     from sklearn.metrics import silhouette_score
 
     counts = np.bincount(point_labels, minlength=len(tree) + 1)
-    parts = size_aware_partitions(tree, counts, min_share * len(x), k_range[1])
+    floor = max(min_share * len(x), min(min_size, len(x) // 4))  # and never topics of a few segments
+    parts = size_aware_partitions(tree, counts, floor, k_range[1])
     idx = np.arange(len(x)) if len(x) <= sample else np.sort(rng.choice(len(x), size=sample, replace=False))
     scores, labels_of = {}, {}
     for groups in parts:
@@ -189,6 +190,8 @@ def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range:
         if k < max(2, k_range[0]):
             continue
         labels_of[k] = _attach_orphans(x, groups[point_labels])
+        if not 2 <= len(np.unique(labels_of[k][idx])) < len(idx):  # silhouette needs 2..n−1 groups
+            continue
         scores[k] = float(silhouette_score(x[idx], labels_of[k][idx], metric="cosine"))
     if not scores:
         return _attach_orphans(x, parts[-1][point_labels]), scores
@@ -294,7 +297,8 @@ class TopicClusterer:
         self.points_ = point_labels      # per segment: its point (itself, or its micro-cluster) in the tree
         self.k_scores_ = {}
         if auto:
-            labels, self.k_scores_ = choose_k(x, point_labels, tree, self.k_range, rng, self.min_topic_share)
+            labels, self.k_scores_ = choose_k(x, point_labels, tree, self.k_range, rng, self.min_topic_share,
+                                              min_size=self.min_topic_size)
         else:
             labels = cut(tree, k)[point_labels]
         n_groups = int(labels.max()) + 1
