@@ -150,8 +150,8 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path
             vecs = np.zeros((len(utexts), dim), dtype=np.float32)
         for i, v in new_rows.items():
             vecs[i] = v
-        log.info("embedded %d new texts with %s (%d from cache)", len(missing), embedder.id,
-                 len(utexts) - len(missing))
+        log.log(logging.INFO if show else logging.DEBUG, "embedded %d new texts with %s (%d from cache)",
+                len(missing), embedder.id, len(utexts) - len(missing))
     if vecs is None:
         vecs = np.zeros((0, 0), dtype=np.float32)
     return vecs[[uniq[t] for t in texts]] if texts else vecs[:0]

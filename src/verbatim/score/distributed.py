@@ -85,9 +85,13 @@ def _for_workers(model: ScoringModel, n_workers: int, local: bool) -> ScoringMod
 
 
 def _score_remote(wm: _WorkerModel, chunk, period: str) -> dict[str, Any]:
+    import socket
+
     from .run import score_chunk
 
-    return score_chunk(wm.model, chunk, period)
+    res = score_chunk(wm.model, chunk, period)
+    res["info"].update(worker=f"{socket.gethostname()}:{os.getpid()}", model_loads=MODEL_LOADS)
+    return res
 
 
 def run_distributed(model: ScoringModel, chunks: Iterator, parts, commit: Callable[[str, dict], None], period: str,

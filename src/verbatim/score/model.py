@@ -218,20 +218,25 @@ def score_verbatims(verbatims: pd.DataFrame, model: ScoringModel,
         "id": np.asarray(v["id"].astype(str))[segs["id"].astype("int64").to_numpy()] if n else np.zeros(0, object),
         "source": src,
         "segment": segs["position"].astype("int64").to_numpy() if n else np.zeros(0, np.int64),
-        "text": segs["text"].to_numpy(dtype=object),
+        "text": _obj(segs["text"]),
         "topic": topics.astype(np.int64),
-        "topic_label": labels,
+        "topic_label": _obj(labels),
         "topic_similarity": np.asarray(sims, dtype=np.float32),
         "irritant_p": np.asarray(seg_p, dtype=np.float64),
         "irritant": np.asarray(seg_p) >= thr,
-        "mirror_source": [m[0] if m else None for m in mirror],
+        "mirror_source": _obj(m[0] if m else None for m in mirror),
         "mirror_topic": pd.array([m[1] if m else None for m in mirror], dtype="Int64"),
-        "mirror_label": [m[2] if m else None for m in mirror],
+        "mirror_label": _obj(m[2] if m else None for m in mirror),
     })
     seg_out["row_key"] = keys[seg_out["row_key"].to_numpy()] if n else seg_out["row_key"]
     for c in ("date", "unit"):
-        seg_out[c] = segs[c].to_numpy() if c in segs else None
+        seg_out[c] = (segs[c].to_numpy() if c == "date" else _obj(segs[c])) if c in segs else None
     return _verbatim_summary(v, keys, seg_out, verb_p, thr), seg_out
+
+
+def _obj(values) -> pd.Series:
+    """Text values as an ``object`` column (one dtype whether a batch holds labels, or only missing ones)."""
+    return pd.Series(list(values), dtype=object)
 
 
 def _verbatim_summary(v: pd.DataFrame, keys: np.ndarray, segs: pd.DataFrame, verb_p: pd.Series,
@@ -253,13 +258,14 @@ def _verbatim_summary(v: pd.DataFrame, keys: np.ndarray, segs: pd.DataFrame, ver
         topic_lists = mirrored = nseg = pd.Series(dtype=object)
     out["n_segments"] = pd.Series(keys).map(nseg).fillna(0).astype("int64").to_numpy()
     out["topic"] = pd.Series(keys).map(main["topic"]).fillna(OUTLIER).astype("int64").to_numpy()
-    out["topic_label"] = pd.Series(keys).map(main["topic_label"]).to_numpy(dtype=object)
-    out["topics"] = pd.Series(keys).map(topic_lists).fillna("").to_numpy(dtype=object)
+    out["topic_label"] = _obj(pd.Series(keys).map(main["topic_label"]).fillna("(outlier)")).set_axis(out.index)
+    out["topics"] = _obj(v if isinstance(v, str) else "" for v in pd.Series(keys).map(topic_lists)).set_axis(out.index)
     out["irritant_p"] = pd.Series(key_str).map(verb_p).astype("float64").to_numpy()
     out["irritant"] = out["irritant_p"].to_numpy() >= thr
     out["mirrored"] = pd.Series(keys).map(mirrored).fillna(False).astype(bool).to_numpy()
     out["mirror_topic"] = pd.array(pd.Series(keys).map(main["mirror_topic"]).to_numpy(dtype=object), dtype="Int64")
-    out["mirror_label"] = pd.Series(keys).map(main["mirror_label"]).to_numpy(dtype=object)
+    out["mirror_label"] = _obj(None if not isinstance(x, str) else x
+                               for x in pd.Series(keys).map(main["mirror_label"])).set_axis(out.index)
     return out
 
 

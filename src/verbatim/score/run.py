@@ -58,6 +58,8 @@ class ScoreResult:
     files: list[FileScoreCounts] = field(default_factory=list)
     seconds: float = 0.0
     resumed_chunks: int = 0
+    #: Dask runs: how many times each worker deserialised the scoring model (one each)
+    worker_loads: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> FileScoreCounts:
@@ -135,7 +137,9 @@ def score_chunk(model: ScoringModel, chunk: Chunk, period: str) -> dict[str, Any
         raise RuntimeError(f"chunk {chunk.name}: {chunk.n_records} records but {kept_rows} scored + "
                            f"{len(chunk.rejects)} rejected")
     counts = _spike_counts(segs, period, spike_counts)
-    return {"scored": scored, "segments": segs, "rejects": chunk.rejects,
+    rejects = chunk.rejects.reindex(columns=["file", "row", "reason", "raw"]).astype(
+        {"file": "string", "row": "int64", "reason": "string", "raw": "string"})
+    return {"scored": scored, "segments": segs, "rejects": rejects,
             "info": {"file_index": chunk.file_index, "read": chunk.n_records, "scored": kept_rows,
                      "rejected": len(chunk.rejects), "verbatims": len(scored), "segments": len(segs),
                      "volume": counts[0].to_dict("records"), "counts": counts[1].to_dict("records")}}
@@ -234,7 +238,9 @@ def score_files(model: str | Path | ScoringModel, files: Sequence[str | Path], o
     output = Path(output)
     fmt = output_format(output, fmt)
     m = model if isinstance(model, ScoringModel) else ScoringModel.load(model, embedder=embedder, cache=cache)
-    icfg: IngestConfig = m.config_.ingest
+    # the artefact's ingest rules (sources, tags, text limits), but a new comment without a date is still
+    # scored: it just takes no part in the spike alerts
+    icfg: IngestConfig = replace(m.config_.ingest, date_required=False)
     if allow_sources:
         icfg = replace(icfg, sources=tuple(dict.fromkeys(icfg.sources + tuple(s.strip().casefold() for s in allow_sources))))
     specs = resolve_specs(files, mapping, icfg.files)
@@ -297,7 +303,12 @@ def score_files(model: str | Path | ScoringModel, files: Sequence[str | Path], o
     if n != sum(c.verbatims for c in counts):
         raise RuntimeError(f"{output}: wrote {n} rows but the chunks scored {sum(c.verbatims for c in counts)}")
     parts.remove()
-    return ScoreResult(output, seg_path, rej_path, alerts_path, alerts, counts, time.perf_counter() - t0, resumed)
+    loads: dict[str, int] = {}
+    for i in infos:
+        if "worker" in i:
+            loads[i["worker"]] = max(loads.get(i["worker"], 0), int(i["model_loads"]))
+    return ScoreResult(output, seg_path, rej_path, alerts_path, alerts, counts, time.perf_counter() - t0, resumed,
+                       loads)
 
 
 def score(data: pd.DataFrame, model: str | Path | ScoringModel, *, segments: bool = False,
