@@ -213,18 +213,22 @@ def test_kill_9_at_random_points_then_resume_gives_every_row_exactly_once(artefa
     out = tmp_path / "scored.parquet"
     args = ["score", artefact["path"], src, "--source", "customer", "--text", "avis", "--id", "n", "--date", "date",
             "-o", out, "--chunk-rows", "100", "--no-cache", "--no-progress"]
+    parts = tmp_path / ".scored.parquet.parts"
     rng = random.Random(0)
     kills = 0
     for _ in range(2):
+        before = len(list(parts.glob("*.done.json")))
         p = subprocess.Popen([sys.executable, "-m", "verbatim.cli", *map(str, args), "--resume"], cwd=tmp_path,
                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(2.0, 3.5))
+        deadline = time.monotonic() + 90
+        while p.poll() is None and time.monotonic() < deadline and len(list(parts.glob("*.done.json"))) <= before:
+            time.sleep(0.05)  # wait for this run to commit a chunk (a loaded machine starts slowly) …
+        time.sleep(rng.uniform(0.0, 0.6))  # … then kill it at a random point of the next ones
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
         p.wait()
     assert kills >= 1 and not out.exists()
-    parts = tmp_path / ".scored.parquet.parts"
     assert parts.is_dir() and list(parts.glob("*.done.json"))  # progress was committed before the kills
     r = _cli(args + ["--resume"], tmp_path)
     assert r.returncode == 0, r.stderr

@@ -39,11 +39,14 @@ def spike_counts(segments: pd.DataFrame, period: str = "M", by: Sequence[str] = 
 
 def spike_table_counts(volume: pd.DataFrame, counts: pd.DataFrame, period: str = "M", history: int = 6,
                        min_history: int = 3, min_count: int = 5, alpha: float = 0.01,
-                       by: Sequence[str] = ("source",), labels: Mapping[tuple, str] | None = None) -> pd.DataFrame:
-    """:func:`spike_table` on counts (see :func:`spike_counts`); ``labels`` maps (source, topic) → label."""
-    from scipy import stats
+                       by: Sequence[str] = ("source",), labels: Mapping[tuple, str] | None = None,
+                       periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`spike_table` on counts (see :func:`spike_counts`); ``labels`` maps (source, topic) → label;
+    ``periods`` (default: all) limits the periods tested, e.g. to those of a new batch."""
+    from scipy.special import pdtrc  # the Poisson survival function (what scipy.stats.poisson.sf computes)
 
     keys = list(by)
+    only = None if periods is None else set(map(str, periods))
     columns = keys + [c for c in SPIKE_COLUMNS if c not in keys]
     rows = []
     if volume.empty:
@@ -53,28 +56,33 @@ def spike_table_counts(volume: pd.DataFrame, counts: pd.DataFrame, period: str =
     by_group = {(k if isinstance(k, tuple) else (k,)): g for k, g in counts.groupby(keys, sort=True)}
     for group, s in volume.groupby(keys, sort=True):
         group = group if isinstance(group, tuple) else (group,)
-        periods = pd.period_range(pd.Period(s["period"].min(), period), pd.Period(s["period"].max(), period),
-                                  freq=period).astype(str)
-        vol = s.set_index("period")["n"].reindex(periods, fill_value=0).to_numpy(dtype=float)
+        span = pd.period_range(pd.Period(s["period"].min(), period), pd.Period(s["period"].max(), period),
+                               freq=period).astype(str)
+        vol = s.set_index("period")["n"].reindex(span, fill_value=0).to_numpy(dtype=float)
         c_all = by_group.get(group)
         if c_all is None:
             continue
         table = c_all.pivot_table(index="topic", columns="period", values="count", aggfunc="sum", fill_value=0)
-        table = table.reindex(columns=periods, fill_value=0)
+        table = table.reindex(columns=span, fill_value=0)
         source = group[keys.index("source")] if "source" in keys else None
         for topic, row in table.iterrows():
             c = row.to_numpy(dtype=float)
-            for t in range(min_history, len(periods)):
+            for t in range(min_history, len(span)):
+                if only is not None and span[t] not in only:
+                    continue
                 lo = max(0, t - history)
                 hist_c, hist_v = c[lo:t], vol[lo:t]
                 share = (hist_c.sum() + 0.5) / (hist_v.sum() + 1.0)
                 expected = share * vol[t]
-                p = float(stats.poisson.sf(c[t] - 1, expected)) if expected > 0 else (0.0 if c[t] > 0 else 1.0)
+                if expected > 0:
+                    p = 1.0 if c[t] <= 0 else float(pdtrc(c[t] - 1, expected))
+                else:
+                    p = 0.0 if c[t] > 0 else 1.0
                 mean, sd = float(hist_c.mean()), float(hist_c.std(ddof=1)) if len(hist_c) > 1 else 0.0
                 z = (c[t] - mean) / sd if sd > 0 else (np.inf if c[t] > mean else 0.0)
                 rows.append({**dict(zip(keys, group)), "topic": int(topic),
                              "topic_label": None if labels is None else labels.get((source, int(topic))),
-                             "period": periods[t], "count": int(c[t]), "expected": float(expected),
+                             "period": span[t], "count": int(c[t]), "expected": float(expected),
                              "trailing_mean": mean, "trailing_sd": sd, "z": float(z), "p_value": p,
                              "flagged": bool(c[t] >= min_count and p < alpha)})
     return pd.DataFrame(rows, columns=columns)

@@ -165,11 +165,13 @@ class ScoringModel:
     def embed(self, texts) -> np.ndarray:
         """Vectors of segment texts, prepared exactly as ``fit`` prepared them, through the cache."""
         cfg = self.config_.embed
-        prepared = encoder_input(texts, cfg)
-        if not prepared:
+        inverse, uniq = pd.factorize(pd.Series(list(texts), dtype=object).astype(str))
+        if not len(uniq):
             return np.zeros((0, 0), dtype=np.float32)
-        return embed_texts(prepared, _LazyEmbedder(self), cache=self.cache_, batch_size=cfg.batch_size,
+        prepared = encoder_input(list(uniq), cfg)  # each distinct text prepared once
+        vecs = embed_texts(prepared, _LazyEmbedder(self), cache=self.cache_, batch_size=cfg.batch_size,
                            progress=False)
+        return vecs[inverse]
 
     def fingerprint(self) -> dict:
         m = self.manifest_
@@ -249,9 +251,14 @@ def _verbatim_summary(v: pd.DataFrame, keys: np.ndarray, segs: pd.DataFrame, ver
         order = segs.assign(_has=segs["topic"] >= 0).sort_values(["row_key", "_has", "irritant_p"],
                                                                  ascending=[True, False, False], kind="stable")
         main = order.drop_duplicates("row_key").set_index("row_key")
-        with_topic = segs[segs["topic"] >= 0]
-        topic_lists = with_topic.groupby("row_key")["topic"].agg(lambda t: ";".join(str(x) for x in sorted(set(t))))
-        mirrored = segs.groupby("row_key")["mirror_topic"].agg(lambda m: bool(m.notna().any()))
+        with_topic = segs.loc[segs["topic"] >= 0, ["row_key", "topic"]].drop_duplicates().sort_values(
+            ["row_key", "topic"], kind="stable")
+        rk, tp = with_topic["row_key"].to_numpy(), with_topic["topic"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, rk[1:] != rk[:-1]]) if len(rk) else np.zeros(0, int)
+        ends = np.r_[starts[1:], len(rk)]
+        topic_lists = pd.Series([";".join(map(str, tp[a:b])) for a, b in zip(starts, ends)], index=rk[starts],
+                                dtype=object)
+        mirrored = segs["mirror_topic"].notna().groupby(segs["row_key"]).any()
         nseg = segs.groupby("row_key").size()
     else:
         main = pd.DataFrame(columns=["topic", "topic_label", "mirror_topic", "mirror_label"])

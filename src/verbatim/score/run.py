@@ -166,8 +166,10 @@ def batch_alerts(model: ScoringModel, infos: Iterable[dict[str, Any]]) -> pd.Dat
     infos = list(infos)
     vol_new = pd.DataFrame([r for i in infos for r in i["volume"]], columns=["source", "unit", "period", "n"])
     cnt_new = pd.DataFrame([r for i in infos for r in i["counts"]], columns=["source", "unit", "topic", "period", "count"])
-    if vol_new.empty:
-        return pd.DataFrame()
+    if vol_new.empty:  # no segment of the batch has a date
+        from ..spikes import SPIKE_COLUMNS
+
+        return pd.DataFrame(columns=["source", "unit"] + SPIKE_COLUMNS[1:])
     cols = ["source", "unit", "topic", "date", "irritant"]
     try:
         hist = pd.read_parquet(model.path_ / "segments.parquet", columns=cols)
@@ -175,11 +177,14 @@ def batch_alerts(model: ScoringModel, infos: Iterable[dict[str, Any]]) -> pd.Dat
         log.warning("%s has no segment history with dates; alerts compare the batch with itself", model.path_)
         hist = pd.DataFrame(columns=cols)
     vol_h, cnt_h = _spike_counts(hist, cfg.period, spike_counts) if len(hist) else (vol_new.iloc[:0], cnt_new.iloc[:0])
+    # only the groups (source × unit) the batch touches, and only its periods, are tested
+    groups = vol_new[["source", "unit"]].drop_duplicates()
+    vol_h = vol_h.merge(groups, on=["source", "unit"])
+    cnt_h = cnt_h.merge(groups, on=["source", "unit"])
+    batch_periods = sorted(set(vol_new["period"].astype(str)))
     table = spike_table_counts(pd.concat([vol_h, vol_new]), pd.concat([cnt_h, cnt_new]), period=cfg.period,
                                history=cfg.spike_history, min_count=cfg.spike_min_count, alpha=cfg.spike_alpha,
-                               by=("source", "unit"), labels=model.labels_)
-    batch_periods = set(vol_new["period"].astype(str))
-    table = table[table["period"].astype(str).isin(batch_periods)]
+                               by=("source", "unit"), labels=model.labels_, periods=batch_periods)
     return table.sort_values(["flagged", "p_value"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
