@@ -284,6 +284,10 @@ def score_files(model: str | Path | ScoringModel, files: Sequence[str | Path], o
                 commit(chunk.name, score_chunk(m, chunk, period))
                 if bar is not None:
                     bar.update(chunk.n_records)
+    except KeyboardInterrupt:
+        log.warning("interrupted after %d committed chunk(s); the same command with --resume continues",
+                    len(parts.done_names()))
+        raise
     finally:
         if bar is not None:
             bar.close()
