@@ -5,6 +5,8 @@ Usage::
 
     python3 scripts/make_sample.py            # writes data/raw/sample/*
     python3 scripts/make_sample.py --out DIR  # writes somewhere else
+    python3 scripts/make_sample.py --out DIR --seed 7 --units 40 --no-mirrors
+        # another draw, another network size, or a null sample (no planted linkage)
 
 Everything is produced from a fixed seed (20251123) with the Python standard
 library only, and never depends on the current date, hash randomisation or
@@ -46,6 +48,8 @@ from datetime import date
 from pathlib import Path
 
 SEED = 20251123
+MIRRORS = True  # --no-mirrors: a null sample
+LATENT_EMPLOYEE: dict = {}
 YEAR = 2025
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "raw" / "sample"
@@ -804,6 +808,22 @@ class UniqueTexts:
 # ---------------------------------------------------------------------------
 # Latent structure
 # ---------------------------------------------------------------------------
+EXTRA_CITIES = ["Angers", "Brest", "Caen", "Dijon", "Metz", "Nancy", "Nice", "Orléans", "Pau", "Poitiers",
+                "Reims", "Rouen", "Tours", "Toulon", "Valence", "Vannes", "Amiens", "Annecy", "Avignon",
+                "Bayonne", "Béziers", "Chambéry", "Colmar", "Dunkerque", "La Rochelle", "Le Mans", "Lorient",
+                "Montpellier", "Mulhouse", "Niort", "Perpignan", "Saint-Brieuc", "Strasbourg", "Troyes"]
+EXTRA_PLACES = ["Centre", "Gare", "Mairie", "République", "Marché", "Hôtel de Ville", "Cathédrale", "Port"]
+
+
+def network(n_units: int) -> list[tuple[str, float]]:
+    """The shipped 16 offices, then fictional ones (volume weights between 1.0 and 2.5) up to ``n_units``."""
+    units = list(UNITS[:n_units])
+    extra = [f"{c} {p}" for p in EXTRA_PLACES for c in EXTRA_CITIES]
+    for i in range(len(units), n_units):
+        units.append((extra[i - len(UNITS)], round(1.0 + 1.5 * ((i * 7919) % 97) / 96, 2)))
+    return units
+
+
 def latent(rng: random.Random):
     n = len(UNITS)
     lo, hi = CONST["s1_base_range"]
@@ -845,6 +865,16 @@ def latent(rng: random.Random):
         if best is None or r < best[0]:
             best = (r, cand)
     c_emp = best[1]
+    if not MIRRORS:  # a null sample: the employee side gets latent strengths of its own (no planted linkage)
+        order = list(range(n))
+        rng.shuffle(order)
+        s1_emp = [s1[order[u]] for u in range(n)]
+        rng.shuffle(order)
+        s2_emp = [s2[order[u]] for u in range(n)]
+        s1[:] = [row for row in s1]
+        LATENT_EMPLOYEE["s1"], LATENT_EMPLOYEE["s2"] = s1_emp, s2_emp
+    else:
+        LATENT_EMPLOYEE["s1"], LATENT_EMPLOYEE["s2"] = s1, s2
     return s1_base, s2_base, s1, s2, crises, c_cust, c_emp
 
 
@@ -862,6 +892,7 @@ def customer_probs(u, m, s1, s2, c_cust):
 
 
 def employee_probs(u, m, s1, s2, c_emp):
+    s1, s2 = LATENT_EMPLOYEE["s1"], LATENT_EMPLOYEE["s2"]  # the customers' own unless the mirrors are off
     pa_cust = CONST["custA_base"] + CONST["custA_k"] * s1[u][m - 1]
     return {
         "A'": CONST["empA_base"] + CONST["empA_k"] * s1[u][m],
@@ -1377,7 +1408,7 @@ Régénérer / regenerate (byte-identical, seed {gt['seed']}):
 | `verbatim.toml` | configuration de la démo, écrite à la main (non générée) / demo config, hand-written (not generated) |
 | `ground_truth.json` | forces latentes par bureau et par mois, probabilités, paires miroir attendues, corrélations réalisées, refs vides, refs avec PII / latent strengths, probabilities, expected mirror pairs, realised correlations, empty refs, PII refs |
 
-16 bureaux fictifs, 12 mois (janvier–décembre {gt['year']}), {c['nonempty_verbatims_total']} verbatims non vides
+{len(gt['units'])} bureaux fictifs, 12 mois (janvier–décembre {gt['year']}), {c['nonempty_verbatims_total']} verbatims non vides
 ({c['customer_nonempty']} clients + {c['employee_nonempty_fields']} champs postiers). Aucun doublon après
 normalisation (minuscules, sans accents, ponctuation écrasée). Textes avec fautes, abréviations (rdv, tjs,
 bcp, pb, svp, qd, mn), majuscules, émojis, quelques mots anglais ; quelques champs contiennent `;`, des
@@ -1444,13 +1475,28 @@ def verify(out: Path, gt) -> None:
     assert sum(";" in r["ce_qui_va_bien"] + r["ce_qui_irrite"] for r in erow) >= 3
     assert sum("\n" in r["ce_qui_va_bien"] + r["ce_qui_irrite"] for r in erow) >= 2
     for name in ("clients.csv", "postiers.csv", "labels.csv", "ground_truth.json", "README.md"):
-        assert (out / name).stat().st_size < 1_000_000, name
+        assert (out / name).stat().st_size < 1_000_000 * max(1, N_CUSTOMER_ROWS // 1700), name
+
+
+def configure(seed: int, n_units: int, customers: int, employees: int, mirrors: bool) -> None:
+    """Set the generator's parameters (module constants, so the shipped sample's code path is unchanged)."""
+    global SEED, UNITS, N_CUSTOMER_ROWS, N_EMPLOYEE_ROWS, MIRRORS
+    if not 4 <= n_units <= len(UNITS) + len(EXTRA_CITIES) * len(EXTRA_PLACES):
+        raise SystemExit(f"--units must be between 4 and {len(UNITS) + len(EXTRA_CITIES) * len(EXTRA_PLACES)}")
+    SEED, N_CUSTOMER_ROWS, N_EMPLOYEE_ROWS, MIRRORS = seed, customers, employees, mirrors
+    UNITS = network(n_units)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: data/raw/sample)")
+    ap.add_argument("--seed", type=int, default=SEED, help=f"random seed (default: {SEED}, the shipped sample)")
+    ap.add_argument("--units", type=int, default=len(UNITS), help="number of offices (default: the shipped count)")
+    ap.add_argument("--customers", type=int, default=N_CUSTOMER_ROWS, help="customer rows")
+    ap.add_argument("--employees", type=int, default=N_EMPLOYEE_ROWS, help="employee rows")
+    ap.add_argument("--no-mirrors", action="store_true", help="a null sample: no planted customer↔employee linkage")
     args = ap.parse_args(argv)
+    configure(args.seed, args.units, args.customers, args.employees, not args.no_mirrors)
     rng = random.Random(SEED)
     customers, employees, pii, lat, uniq = generate(rng)
     stats = realised_stats(customers, employees)

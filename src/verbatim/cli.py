@@ -253,37 +253,49 @@ def demo(sample_dir, out_dir, verbose):
 @main.command()
 @click.argument("model_dir", type=click.Path(file_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Report folder to write (e.g. reports/run1).")
-@click.option("--pair", default="customer:employee", show_default=True, help="The two sources to compare, A:B.")
-@click.option("--by", default="unit", show_default=True, help="Column of the unit for the linkage; 'none' to skip it.")
-@click.option("--period", type=click.Choice(["month", "quarter", "week", "year", "none"]), default="month", show_default=True,
-              help="Period of the unit × period cells and of the lead/lag.")
+@click.option("--pair", help="The two sources to compare, A:B (default customer:employee).")
+@click.option("--by", help="Column of the unit for the linkage (default unit); 'none' to skip it.")
+@click.option("--period", type=click.Choice(["month", "quarter", "week", "year", "none"]),
+              help="Period of the unit × period cells and of the lead/lag (default month).")
 @click.option("--permutations", type=int, help="Permutations per test (default 999).")
 @click.option("--seed", type=int, help="Seed of the permutations and bootstraps (default 42).")
+@config_option
 @verbose_option
-def mirror(model_dir, output, pair, by, period, permutations, seed, verbose):
-    """Align two sources' topics, test each pair and its unit linkage; write mirror.csv and report.html.
+def mirror(model_dir, output, pair, by, period, permutations, seed, config_path, verbose):
+    """Align two sources' topics, test the mirror hypothesis and each pair's unit linkage; write mirror.csv and report.html.
 
-    The pair table is also stored in MODEL_DIR (mirror.parquet) for later stages.
+    Settings come from the [mirror] section of --config (else of the configuration the pipeline was
+    fitted with); the options here replace them. The pair table is also stored in MODEL_DIR
+    (mirror.parquet) for later stages.
 
     \b
     Example:
       verbatim mirror models/sample -o reports/sample
+      verbatim mirror models/run1 --config verbatim.toml -o reports/run1
       verbatim mirror models/run1 --pair manager:employee --by unit --period quarter -o reports/run1-managers
     """
-    from .mirror import MIRRORED_VERDICTS, MirrorConfig, render_pairs_text, run_mirror
+    from .mirror import MIRRORED_VERDICTS, render_pairs_text, run_mirror
 
     _setup_logging(verbose)
-    parts = [p.strip() for p in pair.split(":")]
-    if len(parts) != 2 or not all(parts):
-        raise ConfigError(f"--pair must be two sources as A:B (e.g. customer:employee); got {pair!r}")
-    settings = {"pair": tuple(parts), "by": None if by.lower() == "none" else by,
-                "period": None if period == "none" else period}
+    settings = {}
+    if pair is not None:
+        parts = [p.strip() for p in pair.split(":")]
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(f"--pair must be two sources as A:B (e.g. customer:employee); got {pair!r}")
+        settings["pair"] = tuple(parts)
+    if by is not None:
+        settings["by"] = None if by.lower() == "none" else by
+    if period is not None:
+        settings["period"] = None if period == "none" else period
     if permutations is not None:
         settings["n_permutations"] = permutations
     if seed is not None:
         settings["seed"] = seed
-    res = run_mirror(model_dir, output, MirrorConfig(**settings))
+    config = load_config(config_path).mirror if config_path else None
+    res = run_mirror(model_dir, output, config, **settings)
     pairs = res["pairs"]
+    m = res["mirror"]
+    click.echo(m.global_.text(*m.config_.pair))
     click.echo(f"{len(pairs)} pairs examined, {int(pairs['verdict'].isin(MIRRORED_VERDICTS).sum())} mirrored:")
     click.echo(render_pairs_text(pairs, MIRRORED_VERDICTS))
     idx = res["mirror"].index_

@@ -240,8 +240,9 @@ class TopicsConfig:
     """Topic discovery per source (see :mod:`verbatim.topics`)."""
 
     n_topics: int | Literal["auto"] = "auto"
-    min_topics: int = 5
+    min_topics: int = 4
     max_topics: int = 40
+    min_topic_share: float = 0.03  # auto: every topic of a side holds at least this share of its segments
     outlier_quantile: float = 0.02
     top_n_words: int = 10
     ngram_max: int = 2
@@ -256,6 +257,8 @@ class TopicsConfig:
             _check_positive("topics", name, getattr(self, name))
         if self.min_topics > self.max_topics:
             raise ConfigError(f"topics.min_topics ({self.min_topics}) must not exceed topics.max_topics ({self.max_topics})")
+        if not 0 <= self.min_topic_share < 0.5:
+            raise ConfigError(f"topics.min_topic_share must be in [0, 0.5); got {self.min_topic_share!r}")
         if not 0 <= self.outlier_quantile <= 0.05:
             raise ConfigError(f"topics.outlier_quantile must be between 0 and 0.05; got {self.outlier_quantile!r}")
         if not 0 <= self.guide_weight < 1:

@@ -90,12 +90,12 @@ class Pipeline:
         def embed_fn(texts):
             return embed_texts(encoder_input(texts, cfg.embed), embedder, root, batch_size=cfg.embed.batch_size)
 
-        models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn)
-        # polarity: irritant probability per segment, then irritant rates (see verbatim.polarity / rates)
-        self.polarity_ = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segs, emb)
-        segs = segs.copy()
-        segs["irritant_p"] = self.polarity_.predict_proba(segs, emb)
-        segs["irritant"] = segs["irritant_p"] >= cfg.polarity.threshold
+        # polarity first: irritant probability per segment; topics are then found on each side of it
+        self.polarity_ = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segments, emb)
+        segments = segments.assign(irritant_p=self.polarity_.predict_proba(segments, emb))
+        segments["irritant"] = segments["irritant_p"] >= cfg.polarity.threshold
+        models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn,
+                                         sides=segments["irritant"].to_numpy())
         verbatims = verbatims.assign(irritant_p=verbatims["id"].astype(str).map(
             self.polarity_.verbatim_proba(segs, emb)))
         self.rates_ = rate_tables(segs, cfg.polarity.period)

@@ -141,12 +141,20 @@ class TopicAnalyzer:
         self.ngram_max = ngram_max
         self.min_len = min_len
         self._memo: dict[str, list[str]] = {}
+        self._surface: dict[str, dict[str, int]] = {}
 
     def __call__(self, text: str) -> list[str]:
         hit = self._memo.get(text)
         if hit is not None:
             return hit
-        words = content_words(text, self.min_len)
+        words: list[str] = []
+        for tok in _TOKEN.findall(text.lower().replace("’", "'")):
+            lems = _token_lemmas(tok, self.min_len)
+            words.extend(lems)
+            if len(lems) == 1:  # remember how the lemma was written, for readable labels
+                form = _ELISION.sub("", tok).strip("'-")
+                counts = self._surface.setdefault(lems[0], {})
+                counts[form] = counts.get(form, 0) + 1
         grams = list(words)
         if self.ngram_max >= 2:
             grams += [f"{a} {b}" for a, b in zip(words, words[1:]) if a != b]
@@ -154,8 +162,16 @@ class TopicAnalyzer:
             self._memo[text] = grams
         return grams
 
+    def surface(self, term: str) -> str:
+        """``term`` (lemmas) as the analysed texts most often wrote it: "client croire" → "client croit"."""
+        out = []
+        for lem in term.split():
+            forms = self._surface.get(lem)
+            out.append(max(sorted(forms), key=forms.get) if forms else lem)
+        return " ".join(out)
+
     def __getstate__(self) -> dict:
-        return {"ngram_max": self.ngram_max, "min_len": self.min_len, "_memo": {}}
+        return {"ngram_max": self.ngram_max, "min_len": self.min_len, "_memo": {}, "_surface": {}}
 
 
 def is_stop_or_digit(term: str) -> bool:

@@ -3,10 +3,16 @@
 Two views of how close a topic of source A (customers) is to a topic of source
 B (employees):
 
-- **centroid view** (used for matching): cosine of the topic centroids after
-  removing the mean vector of both sources' segments (sentence embeddings are
-  anisotropic: raw cosines all sit near 0.8–0.9; centring spreads them out and
-  makes 0 mean "no closer than two average segments");
+- **centroid view** (used for matching): cosine of the topic centroids, each
+  source's centroids centred on *that source's* mean segment (sentence
+  embeddings are anisotropic: raw cosines all sit near 0.8–0.9; centring
+  spreads them out). Each side is centred on its own mean so that 0 means "no
+  closer than two average segments of their sources", whatever separates the
+  sources as a whole (language, register, length): a random group of a
+  source's segments then has a centroid near 0 and a null cosine near 0, which
+  is what makes the permutation test in :mod:`.stats` able to fail. (Centring
+  both on the pooled mean pushed the null centroids of A and B towards
+  opposite directions, null cosine near −1, every pair significant);
 - **word view** (reported beside it): cosine of rank-weighted bags of the
   topics' top words (accents and case folded, bigrams split), so a reader can
   check that a match is not a quirk of the vectors. It is near 0 across
@@ -87,6 +93,15 @@ def hungarian(sim: np.ndarray) -> list[tuple[int, int]]:
     return sorted(zip(rows.tolist(), cols.tolist()))
 
 
+def irritant_topic_ids(topics: pd.DataFrame, source: str) -> set[int] | None:
+    """The topics of ``source`` the mirror compares: those with ``side == "irritant"`` when the topic table
+    has a ``side`` column (topics fitted per polarity side), else ``None`` (every topic)."""
+    if topics is None or "side" not in topics:
+        return None
+    t = topics[(topics["source"] == source) & (topics["side"] == "irritant")]
+    return {int(x) for x in t["topic"]}
+
+
 @dataclass
 class SourceTopics:
     """The segments of one source that sit in a topic, as arrays the statistics can resample."""
@@ -102,15 +117,32 @@ class SourceTopics:
     def k(self) -> int:
         return len(self.topic_ids)
 
+    @property
+    def center(self) -> np.ndarray:
+        """The source's own mean segment (the origin of its centroids)."""
+        return self.embeddings.mean(0, dtype=np.float64) if len(self.embeddings) else np.zeros(self.embeddings.shape[1])
 
-def source_topics(segments: pd.DataFrame, embeddings: np.ndarray, source: str) -> SourceTopics:
-    mask = (segments["source"].to_numpy() == source) & (segments["topic"].to_numpy() >= 0)
+    def centroids(self) -> np.ndarray:
+        return centroids(self.embeddings, self.labels, self.k, self.center)
+
+
+def record_ids(segments: pd.DataFrame) -> pd.Series:
+    """The verbatim each segment comes from (``record_id``, else ``id``): the independent unit of resampling."""
+    return segments["record_id"] if "record_id" in segments else segments["id"]
+
+
+def source_topics(segments: pd.DataFrame, embeddings: np.ndarray, source: str,
+                  keep: set[int] | None = None) -> SourceTopics:
+    """The segments of ``source`` in a topic (in ``keep`` when given)."""
+    topic = segments["topic"].to_numpy()
+    mask = (segments["source"].to_numpy() == source) & (topic >= 0)
+    if keep is not None:
+        mask &= np.isin(topic, np.array(sorted(keep), dtype=topic.dtype))
     rows = np.flatnonzero(mask)
     topics = segments["topic"].to_numpy()[rows]
     ids = np.unique(topics)
     labels = np.searchsorted(ids, topics)
-    rec = segments["record_id"] if "record_id" in segments else segments["id"]
-    groups = pd.factorize(rec.to_numpy()[rows])[0]
+    groups = pd.factorize(record_ids(segments).to_numpy()[rows])[0]
     return SourceTopics(source, ids, labels, np.asarray(embeddings[rows], np.float32), groups, rows)
 
 
@@ -120,7 +152,6 @@ class Alignment:
 
     a: SourceTopics
     b: SourceTopics
-    center: np.ndarray
     similarity: pd.DataFrame        # centroid view, index = A topic ids, columns = B topic ids
     word_similarity: pd.DataFrame   # word view, same shape
     matches: list[tuple[int, int]]  # Hungarian pairs, as (row, column) positions
@@ -129,11 +160,11 @@ class Alignment:
 
 def align(segments: pd.DataFrame, embeddings: np.ndarray, topics: pd.DataFrame,
           pair: tuple[str, str] = ("customer", "employee"), secondary_threshold: float = 0.5) -> Alignment:
-    """Similarity matrices, Hungarian matches and secondary links between the topics of ``pair``."""
-    a = source_topics(segments, embeddings, pair[0])
-    b = source_topics(segments, embeddings, pair[1])
-    center = np.concatenate([a.embeddings, b.embeddings]).mean(0).astype(np.float64)
-    sim = cosine_matrix(centroids(a.embeddings, a.labels, a.k, center), centroids(b.embeddings, b.labels, b.k, center))
+    """Similarity matrices, Hungarian matches and secondary links between the topics of ``pair`` (only the
+    irritant topics when the topic table has a ``side`` column)."""
+    a = source_topics(segments, embeddings, pair[0], irritant_topic_ids(topics, pair[0]))
+    b = source_topics(segments, embeddings, pair[1], irritant_topic_ids(topics, pair[1]))
+    sim = cosine_matrix(a.centroids(), b.centroids())
     words = {}
     for src, st in ((pair[0], a), (pair[1], b)):
         t = topics[topics["source"] == src].set_index("topic")
@@ -145,7 +176,7 @@ def align(segments: pd.DataFrame, embeddings: np.ndarray, topics: pd.DataFrame,
               "word_similarity": float(wsim[i, j])}
              for i in range(a.k) for j in range(b.k) if (i, j) not in primary and sim[i, j] >= secondary_threshold]
     links_df = pd.DataFrame(links, columns=["topic_a", "topic_b", "similarity", "word_similarity"])
-    return Alignment(a, b, center,
+    return Alignment(a, b,
                      pd.DataFrame(sim, index=a.topic_ids, columns=b.topic_ids),
                      pd.DataFrame(wsim, index=a.topic_ids, columns=b.topic_ids),
                      matches, links_df.sort_values("similarity", ascending=False, ignore_index=True))

@@ -1,9 +1,15 @@
 """The mirror estimator: align the topics of two sources, test each pair, link them across units.
 
 >>> m = Mirror(pair=("customer", "employee"), by="unit", period="month").fit(Pipeline.load("models/run1"))
+>>> m.global_                # one test of the hypothesis: do the two sides' irritant profiles co-vary?
 >>> m.pairs_                 # one row per matched pair (the table every rendering starts from)
 >>> m.similarity_            # topic × topic similarity (centroid view)
 >>> m.one_sided_, m.index_   # topics without a counterpart; the symmetry index with its interval
+
+The stages are plain functions returning tables, composed by :meth:`Mirror.fit`:
+:func:`~.align.align` → :func:`test_similarity` → :func:`link_pairs` → :func:`add_verdicts`, and
+:func:`global_test` beside them. When the topic table has a ``side`` column (topics fitted per
+polarity side), only the ``side == "irritant"`` topics of each source are aligned and tested.
 """
 from __future__ import annotations
 
@@ -16,9 +22,9 @@ import pandas as pd
 
 from ..config import MirrorConfig
 from ..errors import ArtefactError, ConfigError
-from .align import align
+from .align import Alignment, align
 from .index import symmetry_index
-from .linkage import TOO_LITTLE, irritant_flags, linkage_screen, pair_linkage
+from .linkage import TOO_LITTLE, global_linkage, irritant_flags, linkage_screen, pair_linkage
 from .stats import bh_qvalues, bootstrap_similarity, permutation_pvalues
 
 log = logging.getLogger("verbatim")
@@ -35,147 +41,112 @@ PAIR_COLUMNS = ["pair", "kind", "source_a", "topic_a", "label_a", "size_a", "sou
                 "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "verdict"]
 
 
+@dataclass(frozen=True)
+class GlobalTest:
+    """The global test of the mirror hypothesis (see :func:`~.linkage.global_linkage`): ``p`` joins the RV
+    coefficient (``value``, its own ``rv_p``, its permutation ``null_mean``) and the largest topic-pair
+    correlation (``max_r`` between ``max_r_topics``, its own ``max_r_p``) by min-p."""
+
+    value: float
+    p: float
+    rv_p: float
+    null_mean: float
+    max_r: float
+    max_r_topics: tuple[int, int] | None
+    max_r_p: float
+    n_units: int
+    n_topics_a: int
+    n_topics_b: int
+    status: str
+    alpha: float = 0.05
+    statistic: str = "RV + max r (min-p)"
+
+    @property
+    def significant(self) -> bool:
+        return self.status == "ok" and self.p < self.alpha
+
+    def to_frame(self) -> pd.DataFrame:
+        from dataclasses import asdict
+
+        return pd.DataFrame([asdict(self)])
+
+    def text(self, a: str = "A", b: str = "B") -> str:
+        if self.status != "ok":
+            return (f"global test: {self.status} ({self.n_units} units with enough respondents on both sides; "
+                    f"{self.n_topics_a} {a} and {self.n_topics_b} {b} irritant topics)")
+        verdict = (f"{a} and {b} irritant profiles co-vary across units" if self.significant
+                   else f"no evidence that {a} and {b} irritant profiles co-vary across units")
+        ta, tb = self.max_r_topics
+        return (f"global test: {verdict}, p = {self.p:.3g} (RV = {self.value:.3f}, null mean {self.null_mean:.3f}, "
+                f"p = {self.rv_p:.3g}; largest pair r = {self.max_r:+.2f}, {a} {ta} ↔ {b} {tb}, p = {self.max_r_p:.3g}); "
+                f"{self.n_units} units, {self.n_topics_a} {a} × {self.n_topics_b} {b} irritant topics")
+
+
 class Mirror:
     """Mirror of two sources (estimator rules: ``__init__`` stores, ``fit`` returns self, results end in ``_``).
 
-    Fitted attributes: ``pairs_`` (one row per Hungarian pair, columns :data:`PAIR_COLUMNS`),
-    ``similarity_`` / ``word_similarity_`` (topic × topic frames), ``links_`` (secondary links),
-    ``one_sided_`` (topics with no significant counterpart), ``linkage_`` (per pair: unit table,
-    lagged correlations), ``index_`` / ``unit_index_`` (symmetry index), ``topics_`` (both sources'
-    topics with irritant shares).
+    Settings: ``config`` (a :class:`MirrorConfig`; by default the ``[mirror]`` section of the fitted
+    pipeline's configuration, else the defaults), then keyword ``settings`` replacing some of its values.
+
+    Fitted attributes: ``global_`` (:class:`GlobalTest`), ``pairs_`` (one row per pair, columns
+    :data:`PAIR_COLUMNS`), ``similarity_`` / ``word_similarity_`` (topic × topic frames), ``links_``
+    (secondary links), ``one_sided_`` (topics with no significant counterpart), ``linkage_`` (per pair:
+    unit table, lagged correlations), ``index_`` / ``unit_index_`` (symmetry index), ``topics_`` (both
+    sources' topics with irritant shares), ``config_`` (the settings used).
     """
 
     def __init__(self, config: MirrorConfig | None = None, **settings):
         self.config = config
         self.settings = settings
 
-    def _cfg(self) -> MirrorConfig:
-        from dataclasses import replace
+    def _cfg(self, pipeline=None) -> MirrorConfig:
+        from dataclasses import fields, replace
 
-        base = self.config or MirrorConfig()
+        from ..errors import did_you_mean
+
+        known = {f.name for f in fields(MirrorConfig)}
+        for key in self.settings:
+            if key not in known:
+                raise ConfigError(f"Mirror has no setting '{key}'{did_you_mean(key, known)}; "
+                                  f"settings: {', '.join(sorted(known))}")
+        base = self.config
+        if base is None and pipeline is not None and getattr(pipeline, "config", None) is not None:
+            base = pipeline.config.mirror
+        base = base or MirrorConfig()
         return replace(base, **self.settings) if self.settings else base
 
     def fit(self, pipeline=None, *, segments: pd.DataFrame | None = None, embeddings: np.ndarray | None = None,
             topics: pd.DataFrame | None = None) -> "Mirror":
         """Fit on a fitted :class:`~verbatim.pipeline.Pipeline` or on its three tables."""
-        cfg = self._cfg()
+        cfg = self._cfg(pipeline)
         if pipeline is not None:
             if not hasattr(pipeline, "segments_"):
                 raise ArtefactError("the pipeline is not fitted; call fit() or Pipeline.load(path) first")
             segments, embeddings, topics = pipeline.segments_, pipeline.embeddings_, pipeline.topics_
         if segments is None or embeddings is None:
             raise ArtefactError("give a fitted pipeline, or segments and embeddings")
-        if topics is None:
-            topics = _topics_from_segments(segments)
+        topics = _topics_from_segments(segments) if topics is None else topics
         segments = segments.reset_index(drop=True)
-        present = sorted(segments["source"].dropna().unique())
-        for s in cfg.pair:
-            if s not in present:
-                raise ConfigError(f"source '{s}' has no segments in this artefact; sources: {', '.join(present)} "
-                                  f"(choose the pair with --pair a:b)")
-        by = cfg.by if cfg.by and cfg.by in segments and segments[cfg.by].notna().any() else None
-        if cfg.by and by is None:
-            log.warning("no '%s' column with values: unit linkage is skipped", cfg.by)
+        by = _check_inputs(segments, cfg)
         rng = np.random.default_rng(cfg.seed)
         irritant = irritant_flags(segments)
-        al = align(segments, np.asarray(embeddings), topics, cfg.pair, cfg.secondary_threshold)
-        a, b = al.a, al.b
-        pos_a = {int(t): i for i, t in enumerate(a.topic_ids)}
-        pos_b = {int(t): j for j, t in enumerate(b.topic_ids)}
-        cands = [(i, j, "primary") for i, j in al.matches]
-        cands += [(pos_a[int(r.topic_a)], pos_b[int(r.topic_b)], "secondary") for r in al.links.itertuples()]
-        ij = [(i, j) for i, j, _ in cands]
-        pvals = permutation_pvalues(a, b, ij, al.center, cfg.n_permutations, rng)
-        low, high = bootstrap_similarity(a, b, ij, al.center, cfg.n_bootstrap, rng)
-        qvals = bh_qvalues(pvals)
-        labels = {(r.source, int(r.topic)): r.label for r in topics.itertuples()}
         shares = _irritant_shares(segments, irritant)
-        lk_args = dict(by=by, period=cfg.period, rng=rng, n_permutations=cfg.n_permutations, min_count=cfg.min_count,
-                       min_cell_count=cfg.min_cell_count, min_units=cfg.min_units, max_lag=cfg.max_lag,
-                       alpha=cfg.alpha, alternative=cfg.alternative, irritant=irritant)
-
-        def base_row(i, j, kind):
-            ta, tb = int(a.topic_ids[i]), int(b.topic_ids[j])
-            return {"kind": kind, "source_a": cfg.pair[0], "topic_a": ta, "label_a": labels.get((cfg.pair[0], ta), ""),
-                    "size_a": int((a.labels == i).sum()), "source_b": cfg.pair[1], "topic_b": tb,
-                    "label_b": labels.get((cfg.pair[1], tb), ""), "size_b": int((b.labels == j).sum()),
-                    "similarity": float(al.similarity.iat[i, j]),
-                    "word_similarity": float(al.word_similarity.iat[i, j]),
-                    "irritant_share_a": shares.get((cfg.pair[0], ta), np.nan),
-                    "irritant_share_b": shares.get((cfg.pair[1], tb), np.nan)}
-
-        def is_irritant(row):
-            return row["irritant_share_a"] >= cfg.min_irritant_share and row["irritant_share_b"] >= cfg.min_irritant_share
-
-        rows = []
-        for (i, j, kind), p, q, lo, hi in zip(cands, pvals, qvals, low, high):
-            row = base_row(i, j, kind)
-            row.update(similarity_low=lo, similarity_high=hi, p=p, q=q)
-            row["topic_match"] = bool(q < cfg.alpha and (lo if not np.isnan(lo) else row["similarity"]) >= cfg.min_similarity)
-            if kind == "secondary" and not row["topic_match"]:
-                continue  # a secondary link is kept only when it holds up
-            rows.append(row)
-        # family 1 (confirmatory): topic-matched irritant pairs; unit and cell tests combined by min-p
-        fam1 = [r for r in rows if r["kind"] == "primary" and r["topic_match"] and is_irritant(r)] if by is not None else []
-        for r in fam1:
-            r["_lk"] = pair_linkage(segments, cfg.pair, r["topic_a"], r["topic_b"], **lk_args)
-            r["_p"] = r["_lk"]["joint_p"]
-        tested = [r for r in fam1 if not np.isnan(r["_p"])]
-        for r, q in zip(tested, bh_qvalues([r["_p"] for r in tested])):
-            r["linkage_q"] = q
-        # family 2 (exploratory): every other pair of irritant topics, screened on unit-level linkage
-        if by is not None and cfg.screen:
-            done = {(r["topic_a"], r["topic_b"]) for r in fam1}
-            secondary = {(r["topic_a"], r["topic_b"]): r for r in rows if r["kind"] == "secondary" and r["topic_match"]}
-            for hit in linkage_screen(segments, cfg.pair, a.topic_ids, b.topic_ids, shares, done, by, irritant, cfg, rng):
-                key = (hit["topic_a"], hit["topic_b"])
-                if key in secondary:
-                    row = secondary[key]
-                elif hit["q"] < cfg.alpha and hit["r"] > 0:
-                    row = base_row(pos_a[key[0]], pos_b[key[1]], "linkage screen")
-                    row.update(similarity_low=np.nan, similarity_high=np.nan, p=np.nan, q=np.nan, topic_match=False)
-                    rows.append(row)
-                else:
-                    continue
-                row.update(_p=hit["p"], linkage_q=hit["q"])
-                row["_lk"] = pair_linkage(segments, cfg.pair, key[0], key[1], **lk_args)
-        linkage = {}
-        for n, r in enumerate(rows, start=1):
-            r["pair"] = n
-            lk = r.pop("_lk", None)
-            if lk is not None:
-                linkage[n] = lk
-                r.update(rate_a=lk.get("rate_a", np.nan), rate_b=lk.get("rate_b", np.nan), n_units=lk["n_units"],
-                         linkage_r=lk["r"], linkage_p=r.pop("_p", lk["p"]), cell_r=lk["cell_r"],
-                         cell_p=lk["cell_p"], best_lag=lk["best_lag"], lag_p=lk["lag_p"], lead=lk["lead"])
-            r["verdict"] = _verdict(r, is_irritant(r), cfg.alpha)
-        pairs = pd.DataFrame(rows)
-        for c in PAIR_COLUMNS:
-            if c not in pairs:
-                pairs[c] = np.nan
-        pairs["best_lag"] = pairs["best_lag"].astype("Int64")
-        pairs["n_units"] = pairs["n_units"].fillna(0).astype("int64")
-        pairs["lead"] = pairs["lead"].fillna("")
-        pairs["topic_match"] = pairs["topic_match"].astype(bool)
-        self.pairs_ = pairs[PAIR_COLUMNS].reset_index(drop=True)
-        self.similarity_ = al.similarity
-        self.word_similarity_ = al.word_similarity
+        labels = {(r.source, int(r.topic)): r.label for r in topics.itertuples()}
+        al = align(segments, np.asarray(embeddings), topics, cfg.pair, cfg.secondary_threshold)
+        pairs = test_similarity(al, labels, shares, cfg, rng)
+        self.global_ = global_test(segments, al, shares, cfg, by, irritant, rng)
+        pairs, self.linkage_ = link_pairs(pairs, segments, al, labels, shares, cfg, by, irritant, rng)
+        self.pairs_ = add_verdicts(pairs, cfg)
+        self.similarity_, self.word_similarity_ = al.similarity, al.word_similarity
         self.links_ = _label_links(al.links, labels, cfg.pair)
-        keep = pairs["topic_match"] | pairs["verdict"].isin(MIRRORED) if len(pairs) else None
-        matched_a = set(pairs.loc[keep, "topic_a"].astype(int)) if len(pairs) else set()
-        matched_b = set(pairs.loc[keep, "topic_b"].astype(int)) if len(pairs) else set()
-        self.one_sided_ = _one_sided(topics, cfg, matched_a, matched_b, shares)
-        self.linkage_ = linkage
+        self.one_sided_ = one_sided(topics, self.pairs_, al, shares, cfg)
         mirrored = self.pairs_.loc[self.pairs_["verdict"].isin(MIRRORED), "topic_a"].astype(int).tolist()
         self.index_, self.unit_index_ = symmetry_index(segments, cfg.pair[0], mirrored, irritant, by, rng,
                                                        max(cfg.n_bootstrap, 200), min_count=cfg.min_count)
         self.topics_ = topics[topics["source"].isin(cfg.pair)].assign(
             irritant_share=[shares.get((s, int(t)), np.nan) for s, t in zip(topics["source"], topics["topic"])]
             if len(topics) else [])
-        self.config_ = cfg
-        self.by_ = by
-        self.segments_ = segments
-        self.irritant_ = irritant
+        self.config_, self.by_, self.segments_, self.irritant_ = cfg, by, segments, irritant
         return self
 
     # -- renderings -------------------------------------------------------------------------------
@@ -185,6 +156,162 @@ class Mirror:
 
     def to_markdown(self, verdicts: tuple[str, ...] | None = None) -> str:
         return render_pairs_text(self.pairs_, verdicts)
+
+    def summary(self) -> str:
+        """The global test, then the pairs that carry it, as plain text."""
+        if not hasattr(self, "pairs_"):
+            return "Mirror (not fitted)"
+        a, b = self.config_.pair
+        n_mir = int(self.pairs_["verdict"].isin(MIRRORED).sum())
+        return "\n".join([self.global_.text(a, b),
+                          f"{len(self.pairs_)} pairs examined, {n_mir} mirrored:",
+                          render_pairs_text(self.pairs_, MIRRORED)])
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "pairs_"):
+            return f"Mirror(pair={self._cfg().pair!r}, not fitted)"
+        return f"Mirror(pair={self.config_.pair!r})\n{self.summary()}"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        if not hasattr(self, "pairs_"):
+            return f"<pre>{escape(repr(self))}</pre>"
+        a, b = self.config_.pair
+        show = readable_table(self.pairs_).drop(columns=["topic_match"], errors="ignore")
+        return (f"<p><strong>{escape(self.global_.text(a, b))}</strong></p>"
+                + show.to_html(index=False, float_format=lambda v: f"{v:.3g}"))
+
+
+def _check_inputs(segments: pd.DataFrame, cfg: MirrorConfig) -> str | None:
+    """The unit column to use (None when there is none); an error when a source of the pair is absent."""
+    present = sorted(segments["source"].dropna().unique())
+    for s in cfg.pair:
+        if s not in present:
+            raise ConfigError(f"source '{s}' has no segments in this artefact; sources: {', '.join(present)} "
+                              f"(choose the pair with --pair a:b)")
+    by = cfg.by if cfg.by and cfg.by in segments and segments[cfg.by].notna().any() else None
+    if cfg.by and by is None:
+        log.warning("no '%s' column with values: unit linkage is skipped", cfg.by)
+    return by
+
+
+# -- stages -----------------------------------------------------------------------------------------
+def _pair_row(al: Alignment, i: int, j: int, kind: str, labels: dict, shares: dict, pair: tuple[str, str]) -> dict:
+    ta, tb = int(al.a.topic_ids[i]), int(al.b.topic_ids[j])
+    return {"kind": kind, "source_a": pair[0], "topic_a": ta, "label_a": labels.get((pair[0], ta), ""),
+            "size_a": int((al.a.labels == i).sum()), "source_b": pair[1], "topic_b": tb,
+            "label_b": labels.get((pair[1], tb), ""), "size_b": int((al.b.labels == j).sum()),
+            "similarity": float(al.similarity.iat[i, j]), "word_similarity": float(al.word_similarity.iat[i, j]),
+            "irritant_share_a": shares.get((pair[0], ta), np.nan), "irritant_share_b": shares.get((pair[1], tb), np.nan)}
+
+
+def test_similarity(al: Alignment, labels: dict, shares: dict, cfg: MirrorConfig, rng: np.random.Generator
+                    ) -> pd.DataFrame:
+    """Stage 2: the Hungarian pairs and the secondary links, each with its permutation p (verbatims
+    reshuffled), BH q, cluster-bootstrap interval and ``topic_match`` (q < alpha and the interval's low
+    end ≥ ``min_similarity``). Secondary links that do not hold up are dropped."""
+    pos_a = {int(t): i for i, t in enumerate(al.a.topic_ids)}
+    pos_b = {int(t): j for j, t in enumerate(al.b.topic_ids)}
+    cands = [(i, j, "primary") for i, j in al.matches]
+    cands += [(pos_a[int(r.topic_a)], pos_b[int(r.topic_b)], "secondary") for r in al.links.itertuples()]
+    ij = [(i, j) for i, j, _ in cands]
+    p = permutation_pvalues(al.a, al.b, ij, cfg.n_permutations, rng)
+    low, high = bootstrap_similarity(al.a, al.b, ij, cfg.n_bootstrap, rng)
+    out = pd.DataFrame([_pair_row(al, i, j, kind, labels, shares, cfg.pair) for i, j, kind in cands],
+                       columns=PAIR_COLUMNS[1:14] + ["irritant_share_a", "irritant_share_b"])
+    out = out.assign(similarity_low=low, similarity_high=high, p=p, q=bh_qvalues(p))
+    floor = out["similarity_low"].fillna(out["similarity"])
+    out["topic_match"] = (out["q"] < cfg.alpha) & (floor >= cfg.min_similarity)
+    return out[(out["kind"] == "primary") | out["topic_match"]].reset_index(drop=True)
+
+
+def _irritant_pair(pairs: pd.DataFrame, cfg: MirrorConfig) -> pd.Series:
+    return (pairs["irritant_share_a"] >= cfg.min_irritant_share) & (pairs["irritant_share_b"] >= cfg.min_irritant_share)
+
+
+def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, labels: dict, shares: dict,
+               cfg: MirrorConfig, by: str | None, irritant: np.ndarray, rng: np.random.Generator
+               ) -> tuple[pd.DataFrame, dict]:
+    """Stage 3: unit linkage. Family 1 (confirmatory): the topic-matched irritant pairs, unit and cell
+    tests joined by min-p, BH over the family. Family 2 (exploratory, ``cfg.screen``): every other pair
+    of irritant topics screened on unit linkage with its own BH; a significant positive one becomes a
+    "linkage screen" row (or confirms a secondary link). Returns the pairs numbered 1…n with their
+    linkage columns, and the per-pair details keyed by pair number."""
+    pairs = pairs.copy()
+    details: dict[int, dict] = {}          # row position → pair_linkage result
+    lk_args = dict(by=by, period=cfg.period, rng=rng, n_permutations=cfg.n_permutations, min_count=cfg.min_count,
+                   min_cell_count=cfg.min_cell_count, min_units=cfg.min_units, max_lag=cfg.max_lag,
+                   alpha=cfg.alpha, alternative=cfg.alternative, irritant=irritant)
+    pairs["linkage_p"] = pairs["linkage_q"] = np.nan
+    if by is not None:
+        fam1 = pairs.index[(pairs["kind"] == "primary") & pairs["topic_match"] & _irritant_pair(pairs, cfg)]
+        for i in fam1:
+            details[i] = pair_linkage(segments, cfg.pair, pairs.at[i, "topic_a"], pairs.at[i, "topic_b"], **lk_args)
+            pairs.at[i, "linkage_p"] = details[i]["joint_p"]
+        tested = [i for i in fam1 if not np.isnan(pairs.at[i, "linkage_p"])]
+        pairs.loc[tested, "linkage_q"] = bh_qvalues(pairs.loc[tested, "linkage_p"])
+    if by is not None and cfg.screen:
+        done = set(zip(pairs.loc[fam1, "topic_a"], pairs.loc[fam1, "topic_b"]))
+        where = {(r.topic_a, r.topic_b): i for i, r in pairs.iterrows() if r["kind"] == "secondary"}
+        pos_a = {int(t): i for i, t in enumerate(al.a.topic_ids)}
+        pos_b = {int(t): j for j, t in enumerate(al.b.topic_ids)}
+        for hit in linkage_screen(segments, cfg.pair, al.a.topic_ids, al.b.topic_ids, shares, done, by, irritant,
+                                  cfg, rng):
+            key = (hit["topic_a"], hit["topic_b"])
+            if key not in where:
+                if not (hit["q"] < cfg.alpha and hit["r"] > 0):
+                    continue
+                row = _pair_row(al, pos_a[key[0]], pos_b[key[1]], "linkage screen", labels, shares, cfg.pair)
+                pairs = pd.concat([pairs, pd.DataFrame([row | {"topic_match": False}])], ignore_index=True)
+                where[key] = pairs.index[-1]
+            i = where[key]
+            pairs.loc[i, ["linkage_p", "linkage_q"]] = [hit["p"], hit["q"]]
+            details[i] = pair_linkage(segments, cfg.pair, key[0], key[1], **lk_args)
+    pairs["pair"] = np.arange(1, len(pairs) + 1)
+    cols = {"rate_a": "rate_a", "rate_b": "rate_b", "n_units": "n_units", "linkage_r": "r", "cell_r": "cell_r",
+            "cell_p": "cell_p", "best_lag": "best_lag", "lag_p": "lag_p", "lead": "lead"}
+    for c in cols:
+        pairs[c] = pd.Series([np.nan] * len(pairs), index=pairs.index, dtype=object)
+    for i, lk in details.items():
+        for c, key in cols.items():
+            pairs.at[i, c] = lk.get(key, np.nan)
+    return _typed(pairs), {int(pairs.at[i, "pair"]): lk for i, lk in details.items()}
+
+
+def _typed(pairs: pd.DataFrame) -> pd.DataFrame:
+    for c in PAIR_COLUMNS:
+        if c not in pairs:
+            pairs[c] = np.nan
+    pairs["best_lag"] = pd.to_numeric(pairs["best_lag"]).astype("Int64")
+    pairs["n_units"] = pd.to_numeric(pairs["n_units"]).fillna(0).astype("int64")
+    pairs["lead"] = pairs["lead"].fillna("").astype(str)
+    pairs["topic_match"] = pairs["topic_match"].astype(bool)
+    num = [c for c in PAIR_COLUMNS if c not in ("kind", "source_a", "source_b", "label_a", "label_b", "lead",
+                                                "verdict", "topic_match", "best_lag", "n_units")]
+    pairs[num] = pairs[num].apply(pd.to_numeric)
+    return pairs
+
+
+def add_verdicts(pairs: pd.DataFrame, cfg: MirrorConfig) -> pd.DataFrame:
+    """Stage 4: one verdict per pair (:data:`VERDICTS`); the table in :data:`PAIR_COLUMNS` order."""
+    irritant = _irritant_pair(pairs, cfg)
+    verdict = [_verdict(r, irr, cfg.alpha) for r, irr in zip(pairs.to_dict("records"), irritant)]
+    return pairs.assign(verdict=verdict)[PAIR_COLUMNS].reset_index(drop=True)
+
+
+def global_test(segments: pd.DataFrame, al: Alignment, shares: dict, cfg: MirrorConfig, by: str | None,
+                irritant: np.ndarray, rng: np.random.Generator) -> GlobalTest:
+    """The hypothesis itself, on all irritant topics (``min_topic_size`` segments, irritant share ≥
+    ``min_irritant_share``) of both sides: :func:`~.linkage.global_linkage`."""
+    def eligible(st, src):
+        sizes = np.bincount(st.labels, minlength=st.k)
+        return [int(t) for t, n in zip(st.topic_ids, sizes)
+                if n >= cfg.min_topic_size and shares.get((src, int(t)), 0) >= cfg.min_irritant_share]
+
+    res = global_linkage(segments, cfg.pair, eligible(al.a, cfg.pair[0]), eligible(al.b, cfg.pair[1]), by,
+                         irritant, rng, cfg.n_permutations, cfg.min_count, cfg.min_units, cfg.alternative)
+    return GlobalTest(alpha=cfg.alpha, **res)
 
 
 def readable_table(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -255,11 +382,18 @@ def _label_links(links: pd.DataFrame, labels: dict, pair: tuple[str, str]) -> pd
     return out
 
 
-def _one_sided(topics: pd.DataFrame, cfg: MirrorConfig, matched_a: set, matched_b: set, shares: dict) -> pd.DataFrame:
+def one_sided(topics: pd.DataFrame, pairs: pd.DataFrame, al: Alignment, shares: dict, cfg: MirrorConfig
+              ) -> pd.DataFrame:
+    """The compared topics (the irritant side's when topics have a ``side``) with no topic match and no
+    mirror verdict."""
+    keep = pairs["topic_match"] | pairs["verdict"].isin(MIRRORED)
+    matched = {cfg.pair[0]: set(pairs.loc[keep, "topic_a"].astype(int)),
+               cfg.pair[1]: set(pairs.loc[keep, "topic_b"].astype(int))}
+    compared = {cfg.pair[0]: set(int(t) for t in al.a.topic_ids), cfg.pair[1]: set(int(t) for t in al.b.topic_ids)}
     rows = []
-    for side, src, matched in (("a", cfg.pair[0], matched_a), ("b", cfg.pair[1], matched_b)):
+    for src in cfg.pair:
         for r in topics[topics["source"] == src].sort_values("size", ascending=False).itertuples():
-            if int(r.topic) in matched:
+            if int(r.topic) in matched[src] or int(r.topic) not in compared[src]:
                 continue
             share = shares.get((src, int(r.topic)), np.nan)
             irritant = bool(share >= cfg.min_irritant_share)

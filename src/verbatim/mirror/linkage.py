@@ -366,3 +366,59 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
         t["q"] = q
     log.info("linkage screen: %d pairs of irritant topics tested across %d units", len(tests), m)
     return tests
+
+
+# -- the global test: do the two sides' irritant profiles co-vary across units? ------------------------
+def profile_table(segments: pd.DataFrame, source: str, topics, by: str, irritant: np.ndarray
+                  ) -> tuple[pd.DataFrame, pd.Series]:
+    """Per unit: respondents ``n`` (Series) and, per topic in ``topics``, respondents with an irritant
+    segment in it (a units × topics frame of counts)."""
+    m = (segments["source"] == source).to_numpy()
+    s = segments.loc[m, [by, "topic"]].copy()
+    s["_rec"] = (segments["record_id"] if "record_id" in segments else segments["id"]).to_numpy()[m]
+    s["_hit"] = irritant[m] & s["topic"].isin(list(topics)).to_numpy()
+    s = s.dropna(subset=[by])
+    n = s.groupby(by, observed=True)["_rec"].nunique()
+    hits = s[s["_hit"]].drop_duplicates([by, "_rec", "topic"])
+    k = pd.crosstab(hits[by], hits["topic"]).reindex(index=n.index, columns=list(topics), fill_value=0)
+    return k, n
+
+
+def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, by: str,
+                   irritant: np.ndarray, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
+                   min_units: int = 8, alternative: Alternative = "greater") -> dict:
+    """One test of the mirror hypothesis — do the two sides' irritant profiles co-vary across units? — on
+    the units × topics tables of shrunk irritant rates (respondents with an irritant in the topic; units
+    with ``min_count`` respondents on both sides; each topic's rates shrunk across units by empirical
+    Bayes, so a topic seen in few respondents carries little variance). Statistics: the RV coefficient of
+    the two tables (columns centred, not scaled: a theme split into two topics does not count twice) and
+    the largest topic-pair correlation, on the same shuffles of which B unit goes with which A unit,
+    joined by min-p (:func:`~.stats.profile_test`)."""
+    from .stats import profile_test
+
+    res = {"value": np.nan, "p": np.nan, "rv_p": np.nan, "null_mean": np.nan, "max_r": np.nan,
+           "max_r_topics": None, "max_r_p": np.nan, "n_units": 0, "n_topics_a": len(topics_a),
+           "n_topics_b": len(topics_b), "status": TOO_LITTLE}
+    if by is None or by not in segments or not len(topics_a) or not len(topics_b):
+        return res
+    ka, na = profile_table(segments, pair[0], topics_a, by, irritant)
+    kb, nb = profile_table(segments, pair[1], topics_b, by, irritant)
+    units = [u for u in na.index if u in nb.index and na[u] >= min_count and nb[u] >= min_count]
+    res["n_units"] = len(units)
+    if len(units) < min_units:
+        return res
+
+    def shrunk(k, n):
+        k, n = k.loc[units], n.loc[units].to_numpy(float)
+        x = np.column_stack([eb_shrink(k[c].to_numpy(float), n) for c in k.columns])
+        keep = x.std(0) > 0
+        return x[:, keep], [int(t) for t, ok in zip(k.columns, keep) if ok]
+
+    (x, ta), (y, tb) = shrunk(ka, na), shrunk(kb, nb)
+    t = profile_test(x, y, n_permutations, rng, alternative)
+    if np.isnan(t["p"]):
+        res["status"] = "no variation"
+        return res
+    res.update(value=t["rv"], p=t["p"], rv_p=t["rv_p"], null_mean=t["rv_null_mean"], max_r=t["max_r"],
+               max_r_topics=(ta[t["max_r_at"][0]], tb[t["max_r_at"][1]]), max_r_p=t["max_r_p"], status="ok")
+    return res

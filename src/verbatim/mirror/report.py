@@ -171,6 +171,7 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;paddin
 th{background:#f3f3f3}.v-mirrored,.v-linked{background:#e6f4ea}.ex{font-size:12px;color:#444}
 .pair{border:1px solid #ddd;padding:.5em 1em;margin:1em 0}h2{border-bottom:1px solid #ccc}</style></head><body>
 <h1>Miroir / Mirror: {{ a }} ↔ {{ b }}</h1>
+<p><strong>Test global / global test</strong>: {{ global_test }}</p>
 <p><strong>Indice de symétrie / symmetry index</strong>: {{ index }} — part du volume d'irritants « {{ a }} » dans des
 thèmes miroirs d'irritants « {{ b }} » / share of {{ a }} irritant volume in topics mirrored by {{ b }} irritants
 (IC 95 % par bootstrap des {{ resampled }} / 95% bootstrap CI over {{ resampled }}).</p>
@@ -193,9 +194,9 @@ thèmes miroirs d'irritants « {{ b }} » / share of {{ a }} irritant volume in 
 <p>Chaque source a ses propres thèmes. La similarité de deux thèmes est le cosinus de leurs centroïdes
 (plongements des segments, centrés sur la moyenne des deux sources) ; l'appariement un-à-un est la méthode hongroise,
 complétée par des liens secondaires au-dessus de {{ cfg.secondary_threshold }}. La valeur p d'une paire vient d'un test
-par permutation ({{ cfg.n_permutations }} tirages) : les segments de chaque source sont redistribués au hasard entre
-thèmes (tailles conservées), et la paire est comparée au meilleur partenaire aléatoire ; l'intervalle de confiance
-vient d'un bootstrap des segments dans chaque thème ; les valeurs q contrôlent le taux de fausses découvertes
+par permutation ({{ cfg.n_permutations }} tirages) : les verbatims de chaque source sont redistribués au hasard entre
+thèmes (tous leurs segments ensemble, tailles conservées ; chaque source centrée sur sa propre moyenne), et la paire est
+comparée au meilleur partenaire aléatoire ; l'intervalle de confiance vient d'un bootstrap des verbatims ; les valeurs q contrôlent le taux de fausses découvertes
 (Benjamini–Hochberg). Une paire est « similaire » si q &lt; {{ cfg.alpha }} et si la borne basse de l'intervalle dépasse
 {{ cfg.min_similarity }}. Le lien par unité corrèle, entre unités, la part des répondants de chaque côté ayant un irritant
 dans le thème (taux rétrécis par Bayes empirique, unités de moins de {{ cfg.min_count }} répondants écartées, au moins
@@ -203,22 +204,27 @@ dans le thème (taux rétrécis par Bayes empirique, unités de moins de {{ cfg.
 des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
 petite des deux valeurs p est rapportée à sa propre distribution de permutation (min-p de Westfall–Young). Les paires de thèmes
 différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, FDR propre).
-L'avance est le décalage de corrélation maximale entre taux centrés par unité ; elle n'est affirmée que si ce maximum est
+Le test global corrèle, entre unités, les profils d'irritants des deux sources (coefficient RV entre les tableaux
+unité × thème des taux rétrécis, {{ cfg.n_permutations }} permutations des unités) : une seule valeur p pour
+l'hypothèse, quel que soit le découpage en thèmes. L'avance est le décalage de corrélation maximale entre taux centrés par unité ; elle n'est affirmée que si ce maximum est
 significatif.</p>
 <h2>Methods</h2>
 <p>Each source has its own topics. Two topics' similarity is the cosine of their centroids (segment embeddings
 centred on the mean of both sources); one-to-one matching is Hungarian, plus secondary links above
 {{ cfg.secondary_threshold }}. A pair's p-value comes from a permutation test ({{ cfg.n_permutations }} draws): each
-source's segments are reassigned to topics at random (sizes kept) and the pair is compared with the best random
-partner; its confidence interval from a bootstrap of segments within topics; q-values control the false discovery rate
+source's verbatims are reassigned to topics at random (all their segments together, sizes kept; each source centred on
+its own mean) and the pair is compared with the best random partner; its confidence interval from a bootstrap of
+verbatims; q-values control the false discovery rate
 (Benjamini–Hochberg). A pair is "similar" when q &lt; {{ cfg.alpha }} and the interval's lower bound exceeds
 {{ cfg.min_similarity }}. Unit linkage correlates, across units, the share of each side's respondents with an irritant
 in the topic (empirical-Bayes shrunk rates; units under {{ cfg.min_count }} respondents left out; at least
 {{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
 and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values is
 referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
-separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR). The lead is the lag of
-largest correlation between within-unit centred rates, claimed only when that maximum is significant. Employee
+separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR). The global test relates,
+across units, the two sources' irritant profiles (RV coefficient between the unit × topic tables of shrunk rates,
+{{ cfg.n_permutations }} unit shuffles): one p-value for the hypothesis, whatever the granularity of the topics. The
+lead is the lag of largest correlation between within-unit centred rates, claimed only when that maximum is significant. Employee
 examples come only from units with at least {{ cfg.anonymity_threshold }} respondents, and all examples are masked for
 e-mails, phone numbers, IBANs and names. Seed: {{ cfg.seed }}.</p>
 </body></html>
@@ -264,7 +270,7 @@ def render_report(m: Mirror) -> str:
     index = (f"{idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}]" if not pd.isna(idx["index"]) else "—")
     env = Environment(autoescape=True)
     return env.from_string(_TEMPLATE).render(
-        a=a, b=b, cfg=cfg, index=index, resampled=idx.get("resampled", ""), n_pairs=len(pairs),
+        a=a, b=b, cfg=cfg, index=index, global_test=m.global_.text(a, b), resampled=idx.get("resampled", ""), n_pairs=len(pairs),
         n_mirrored=int(pairs["verdict"].isin(MIRRORED).sum()), table=_html_table(table),
         heatmap=heatmap_svg(m.similarity_, labels_a, labels_b, marked), bars=bars_svg(pairs, a, b), cards=cards,
         lags=lags_svg(m.linkage_, pairs, b), one_sided=_html_table(m.one_sided_.round(3)),

@@ -24,13 +24,16 @@ def pairs_file(model_dir: str | Path, pair: tuple[str, str]) -> Path:
 def run_mirror(model_dir: str | Path, out_dir: str | Path | None = None, config: MirrorConfig | None = None,
                pipeline=None, store: bool = True, **settings) -> dict:
     """Fit :class:`Mirror` on the pipeline saved in ``model_dir``; write ``mirror.csv`` and ``report.html``
-    to ``out_dir`` (when given) and store the pair table in the artefact folder."""
+    to ``out_dir`` (when given) and store the pair table in the artefact folder.
+
+    Settings: ``config`` (a :class:`MirrorConfig`, e.g. ``load_config("verbatim.toml").mirror``), by default
+    the ``[mirror]`` section the pipeline was fitted with; keyword ``settings`` replace some of its values."""
     from ..pipeline import Pipeline
     from .report import render_report
 
     pipe = pipeline if pipeline is not None else Pipeline.load(model_dir)
     m = Mirror(config, **settings).fit(pipe)
-    out = {"mirror": m, "pairs": m.pairs_}
+    out = {"mirror": m, "pairs": m.pairs_, "global": m.global_}
     if store:
         out["stored"] = write_parquet(m.pairs_, pairs_file(model_dir, m.config_.pair))
     if out_dir is not None:

@@ -1,23 +1,33 @@
 """Is a matched pair real? Permutation p-values, bootstrap intervals, Benjamini–Hochberg q-values.
 
 - **Permutation null** (:func:`permutation_pvalues`): within each source, the
-  segments that sit in a topic are reassigned to topics at random (topic sizes
-  kept), every centroid is recomputed and the null statistic of pair (i, j) is
-  the *largest* similarity in row i or column j of the permuted matrix — so
-  the p-value allows for the matching having picked the best partner. The
-  question answered: is topic j closer to topic i than any same-sized random
-  groups of comments would be?
-- **Bootstrap** (:func:`bootstrap_similarity`): segments resampled with
-  replacement within each topic; percentile interval of the centroid cosine.
+  topic labels are reassigned at random *by verbatim* (:class:`RecordShuffler`:
+  verbatims of equal length swap their segments' labels as a block; topic sizes
+  kept), every centroid is recomputed, each source centred on its own mean
+  segment (as the observed statistic, see :mod:`.align`), and the null
+  statistic of pair (i, j) is the *largest* similarity in row i or column j of
+  the permuted matrix — so the p-value allows for the matching having picked
+  the best partner. The question answered: is topic j closer to topic i than
+  the best partner made of random verbatims would be? A random group's
+  centred centroid is noise around 0, so the null cosines sit around 0 (their
+  spread set by the embedding's effective dimension) and two unrelated topics
+  get large p-values; `benchmarks/bench_mirror.py` prints the null's quantiles.
+- **Bootstrap** (:func:`bootstrap_similarity`): a cluster bootstrap — each
+  source's verbatims drawn with replacement, all their segments with them;
+  percentile interval of the centroid cosine.
 - **FDR** (:func:`bh_qvalues`): Benjamini–Hochberg step-up q-values.
+- **Global test** (:func:`profile_test`): RV coefficient and largest pair
+  correlation between the two sides' unit × topic tables, on the same shuffles
+  of one side's units, joined by min-p: one p-value for "the profiles co-vary".
 
 Every function takes a ``numpy.random.Generator``: same seed, same numbers.
 """
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from .align import SourceTopics, centroids
+from .align import SourceTopics
 
 
 def bh_qvalues(p) -> np.ndarray:
@@ -38,53 +48,150 @@ def bh_qvalues(p) -> np.ndarray:
     return q
 
 
-def permutation_pvalues(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int, int]], center: np.ndarray,
-                        n_permutations: int, rng: np.random.Generator) -> np.ndarray:
-    """Permutation p-value of each (row, column) pair's centroid similarity (see module doc)."""
+class RecordShuffler:
+    """Random relabellings of one source's segments that move whole verbatims.
+
+    Verbatims with the same number of segments exchange their segments' topic labels as a block (a
+    restricted permutation within strata of verbatim length), so topic sizes are kept exactly and
+    segments of one verbatim (one author, one style) stay together: the null treats the verbatim,
+    not the segment, as the independent draw."""
+
+    def __init__(self, groups: np.ndarray, labels: np.ndarray):
+        self.labels = np.asarray(labels)
+        order = np.argsort(groups, kind="stable")
+        sizes = np.bincount(groups)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        self.blocks = []                  # per verbatim length s: (records × s) matrix of segment positions
+        for s in np.unique(sizes[sizes > 0]):
+            recs = np.flatnonzero(sizes == s)
+            self.blocks.append(order[starts[recs][:, None] + np.arange(s)[None, :]])
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        out = self.labels.copy()
+        for m in self.blocks:
+            if len(m) > 1:
+                out[m] = self.labels[m[rng.permutation(len(m))]]
+        return out
+
+
+def _stacked_centroids(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centred unit centroids for a batch of draws at once: ``labels`` and ``weights`` are (draws × segments);
+    each draw is centred on its own weighted mean segment. Returns (draws × k × d) and counts (draws × k)."""
+    nd, n = labels.shape
+    rows = (np.arange(nd)[:, None] * k + labels).ravel()
+    cols = np.tile(np.arange(n), nd)
+    w = weights.ravel().astype(np.float64)
+    onehot = sp.csr_matrix((w, (rows, cols)), shape=(nd * k, n))
+    sums = np.asarray(onehot @ x, np.float64).reshape(nd, k, -1)
+    counts = np.asarray(onehot.sum(1)).reshape(nd, k)
+    total = sums.sum(1) / np.maximum(counts.sum(1), 1e-12)[:, None]        # the draw's mean segment
+    c = sums / np.maximum(counts, 1e-12)[..., None] - total[:, None, :]
+    norm = np.linalg.norm(c, axis=2, keepdims=True)
+    norm[norm == 0] = 1.0
+    return c / norm, counts
+
+
+def permutation_pvalues(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int, int]], n_permutations: int,
+                        rng: np.random.Generator, return_null: bool = False, batch: int = 64):
+    """Permutation p-value of each (row, column) pair's centroid similarity (see module doc); with
+    ``return_null`` also the null draws (permutations × pairs)."""
     if not pairs:
-        return np.zeros(0)
-    ca = centroids(a.embeddings, a.labels, a.k, center)
-    cb = centroids(b.embeddings, b.labels, b.k, center)
+        return (np.zeros(0), np.zeros((n_permutations, 0))) if return_null else np.zeros(0)
     rows = np.array([i for i, _ in pairs])
     cols = np.array([j for _, j in pairs])
-    observed = np.einsum("pd,pd->p", ca[rows], cb[cols])
-    exceed = np.zeros(len(pairs))
-    for _ in range(n_permutations):
-        sa = centroids(a.embeddings, rng.permutation(a.labels), a.k, center)
-        sb = centroids(b.embeddings, rng.permutation(b.labels), b.k, center)
-        s = sa @ sb.T
-        null = np.maximum(s[rows].max(1), s[:, cols].max(0))
-        exceed += null >= observed - 1e-12
-    return (1.0 + exceed) / (1.0 + n_permutations)
+    observed = np.einsum("pd,pd->p", a.centroids()[rows], b.centroids()[cols])
+    shuf_a, shuf_b = RecordShuffler(a.groups, a.labels), RecordShuffler(b.groups, b.labels)
+    null = np.empty((n_permutations, len(pairs)))
+    for start in range(0, n_permutations, batch):
+        nd = min(batch, n_permutations - start)
+        la = np.stack([shuf_a.draw(rng) for _ in range(nd)])
+        lb = np.stack([shuf_b.draw(rng) for _ in range(nd)])
+        ca, _ = _stacked_centroids(a.embeddings, la, np.ones_like(la, float), a.k)
+        cb, _ = _stacked_centroids(b.embeddings, lb, np.ones_like(lb, float), b.k)
+        s = np.einsum("nid,njd->nij", ca, cb)
+        null[start:start + nd] = np.maximum(s[:, rows, :].max(2), s[:, :, cols].max(1))
+    p = (1.0 + (null >= observed[None, :] - 1e-12).sum(0)) / (1.0 + n_permutations)
+    return (p, null) if return_null else p
 
 
-def _stratified_draw(labels: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices resampled with replacement within each label (sizes kept)."""
-    order = np.argsort(labels, kind="stable")
-    sizes = np.bincount(labels, minlength=k)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    lab = labels[order]
-    pick = starts[lab] + np.floor(rng.random(len(lab)) * sizes[lab]).astype(np.int64)
-    return order[pick]
-
-
-def bootstrap_similarity(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int, int]], center: np.ndarray,
-                         n_bootstrap: int, rng: np.random.Generator, level: float = 0.95
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap interval of each pair's centroid similarity."""
+def bootstrap_similarity(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int, int]], n_bootstrap: int,
+                         rng: np.random.Generator, level: float = 0.95, batch: int = 64,
+                         return_draws: bool = False):
+    """Percentile interval of each pair's centroid similarity from a cluster bootstrap: each source's
+    verbatims (``groups``) are drawn with replacement, all their segments with them, and each draw is
+    centred on its own mean segment. A topic absent from a draw leaves that draw out for its pairs."""
+    nan = np.full(len(pairs), np.nan)
     if not pairs or n_bootstrap <= 0:
-        return np.full(len(pairs), np.nan), np.full(len(pairs), np.nan)
+        return (nan, nan, np.zeros((0, len(pairs)))) if return_draws else (nan, nan)
     rows = np.array([i for i, _ in pairs])
     cols = np.array([j for _, j in pairs])
     draws = np.empty((n_bootstrap, len(pairs)))
-    for r in range(n_bootstrap):
-        ia = _stratified_draw(a.labels, a.k, rng)
-        ib = _stratified_draw(b.labels, b.k, rng)
-        ca = centroids(a.embeddings[ia], a.labels[ia], a.k, center)
-        cb = centroids(b.embeddings[ib], b.labels[ib], b.k, center)
-        draws[r] = np.einsum("pd,pd->p", ca[rows], cb[cols])
+    for start in range(0, n_bootstrap, batch):
+        nd = min(batch, n_bootstrap - start)
+        cents = []
+        for st in (a, b):
+            n_rec = int(st.groups.max()) + 1 if len(st.groups) else 0
+            mult = np.stack([np.bincount(rng.integers(0, n_rec, n_rec), minlength=n_rec) for _ in range(nd)])
+            c, counts = _stacked_centroids(st.embeddings, np.broadcast_to(st.labels, (nd, len(st.labels))),
+                                           mult[:, st.groups], st.k)
+            c[counts == 0] = np.nan
+            cents.append(c)
+        draws[start:start + nd] = np.einsum("npd,npd->np", cents[0][:, rows], cents[1][:, cols])
     tail = (1 - level) / 2
-    return np.quantile(draws, tail, axis=0), np.quantile(draws, 1 - tail, axis=0)
+    with np.errstate(all="ignore"):
+        low, high = np.nanquantile(draws, tail, axis=0), np.nanquantile(draws, 1 - tail, axis=0)
+    return (low, high, draws) if return_draws else (low, high)
+
+
+# -- the global test ------------------------------------------------------------------------------
+def rv_coefficient(x: np.ndarray, y: np.ndarray) -> float:
+    """Escoufier's RV of two tables with the same rows (columns centred here): ``‖XᵀY‖² / (‖XᵀX‖ ‖YᵀY‖)``,
+    0 when no column of one co-varies with a column of the other, 1 when the two row configurations
+    are the same up to rotation and scale."""
+    x = np.asarray(x, float) - np.mean(x, axis=0)
+    y = np.asarray(y, float) - np.mean(y, axis=0)
+    den = np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y)
+    return float(np.linalg.norm(x.T @ y) ** 2 / den) if den > 0 else float("nan")
+
+
+def profile_test(x: np.ndarray, y: np.ndarray, n_permutations: int, rng: np.random.Generator,
+                 alternative: str = "greater") -> dict:
+    """One test of "the rows' profiles on the two sides co-vary": two statistics on the *same* shuffles of
+    the rows of ``y``, joined by min-p against their exact joint null (:func:`min_p_combined`):
+
+    - ``rv``: Escoufier's RV of the centred tables (:func:`rv_coefficient`) — sees many weak co-variations
+      at once (a dense alternative), weighting columns by their variance;
+    - ``max_r``: the largest column-pair correlation (``alternative`` as for a pair; the most negative for
+      "less", the largest absolute for "two-sided") — sees one strong pair among many (a sparse one).
+
+    Exact under the null that the rows' profiles are unrelated; constant columns are dropped. Returns
+    ``rv, rv_p, rv_null_mean, max_r, max_r_at`` (column positions), ``max_r_p`` and the joint ``p``."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    x = x[:, x.std(0) > 0] - x[:, x.std(0) > 0].mean(0) if x.size else x
+    y = y[:, y.std(0) > 0] - y[:, y.std(0) > 0].mean(0) if y.size else y
+    nan = float("nan")
+    out = {"rv": nan, "rv_p": nan, "rv_null_mean": nan, "max_r": nan, "max_r_at": None, "max_r_p": nan, "p": nan}
+    if len(x) < 3 or x.shape[1] == 0 or y.shape[1] == 0:
+        return out
+    den = np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y)
+    xs, ys, n = x / x.std(0), y / y.std(0), len(x)
+    sign = -1.0 if alternative == "less" else 1.0
+
+    def stats(rows):
+        c = xs.T @ ys[rows] / n
+        r = np.abs(c) if alternative not in ("greater", "less") else sign * c
+        return np.linalg.norm(x.T @ y[rows]) ** 2 / den, r.max(), r
+
+    rv, mr, r = stats(np.arange(n))
+    perms = unit_shuffles(rng, n_permutations, n)
+    null = np.array([stats(p)[:2] for p in perms])
+    at = np.unravel_index(int(np.argmax(r)), r.shape)
+    out.update(rv=float(rv), rv_p=_pvalue(rv, null[:, 0], "greater"), rv_null_mean=float(null[:, 0].mean()),
+               max_r=float(sign * mr if alternative == "less" else mr), max_r_at=(int(at[0]), int(at[1])),
+               max_r_p=_pvalue(mr, null[:, 1], "greater"),
+               p=min_p_combined([rv, mr], [null[:, 0], null[:, 1]], "greater"))
+    return out
 
 
 def unit_shuffles(rng: np.random.Generator, n_permutations: int, n: int) -> np.ndarray:

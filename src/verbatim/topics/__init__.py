@@ -22,12 +22,14 @@ __all__ = ["fit_topics", "SourceTopicModel", "verbatim_topics", "OUTLIER", "load
 
 def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig | None = None,
                seed: int = 42, embed_fn: Callable[[Sequence[str]], np.ndarray] | None = None,
-               ) -> tuple[dict[str, SourceTopicModel], pd.DataFrame, pd.DataFrame]:
+               sides: np.ndarray | None = None) -> tuple[dict[str, SourceTopicModel], pd.DataFrame, pd.DataFrame]:
     """Fit one topic model per source.
 
     Returns the models, ``segments`` with ``topic``, ``topic_label`` and
-    ``topic_similarity`` columns, and the topic table of every source.
-    ``embed_fn`` embeds the taxonomy examples when ``cfg.taxonomy`` is set.
+    ``topic_similarity`` columns, and the topic table of every source (with each topic's ``side``).
+    ``sides`` (1 irritant, 0 other; one per segment; default: the ``irritant`` column when present)
+    gives each polarity side its own topics. ``embed_fn`` embeds the taxonomy examples when
+    ``cfg.taxonomy`` is set.
     """
     cfg = cfg or TopicsConfig()
     if len(segments) != len(embeddings):
@@ -43,6 +45,9 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
         if embed_fn is None:
             raise ValueError("a taxonomy needs embed_fn to embed its examples")
         guide = np.stack([np.asarray(embed_fn(list(t.examples)), np.float32).mean(0) for t in cfg.taxonomy])
+    if sides is None and "irritant" in segments:
+        sides = segments["irritant"].fillna(False).to_numpy(bool)
+    sides = None if sides is None else np.asarray(sides).astype(np.int64)
     models: dict[str, SourceTopicModel] = {}
     seg = segments.copy()
     seg["topic"] = OUTLIER
@@ -54,7 +59,7 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
         m = SourceTopicModel(cfg, seed=seed, source=source,
                              guide_embeddings=guide[own] if guide is not None and own else None,
                              guide_names=[cfg.taxonomy[i].name for i in own])
-        m.fit(seg.loc[mask, "text"].tolist(), embeddings[mask])
+        m.fit(seg.loc[mask, "text"].tolist(), embeddings[mask], None if sides is None else sides[mask])
         models[source] = m
         seg.loc[mask, "topic"] = m.labels_
         seg.loc[mask, "topic_similarity"] = m.similarity_

@@ -4,8 +4,8 @@
 
 - ``bertopic_`` is the fitted BERTopic object (its visualisations work:
   ``visualize_barchart``, ``visualize_topics``, ``get_topic_info``…);
-- ``centroids_`` (topics × dim), ``mean_``, ``threshold_`` and ``topic_ids_`` are all
-  that ``transform`` needs: nearest centroid, no BERTopic, no UMAP, so
+- ``centroids_`` (topics × dim), ``topic_sides_``, ``thresholds_`` and ``topic_ids_`` are all
+  that ``transform`` needs: nearest centroid of the segment's side, no BERTopic, no UMAP, so
   scoring new comments starts in well under a second and reproduces ``fit``;
 - ``topics_`` is the topic table (id, label, size, share, top words,
   representative segments), ``labels_`` the topic of each fitted segment.
@@ -25,11 +25,13 @@ import pandas as pd
 from ..config import TopicsConfig
 from ..errors import ArtefactError
 from ..textfr import TopicAnalyzer, top_terms_label
-from .cluster import TopicClusterer, predict_nearest
+from .cluster import SidedClusterer, TopicClusterer, predict_sided
 
 log = logging.getLogger("verbatim")
 
 OUTLIER = -1
+#: the two sides topics are found on: segments judged irritants (1) and the rest (0)
+SIDES = {1: "irritant", 0: "compliment"}
 
 
 @contextlib.contextmanager
@@ -65,7 +67,10 @@ class SourceTopicModel:
         self.guide_names = guide_names
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(self, texts: Sequence[str], embeddings: np.ndarray) -> "SourceTopicModel":
+    def fit(self, texts: Sequence[str], embeddings: np.ndarray, sides: Sequence[int] | None = None
+            ) -> "SourceTopicModel":
+        """Fit on one source's segments; ``sides`` (1 irritant, 0 other, from the polarity stage) splits
+        them so that each side gets its own topics (see :class:`~verbatim.topics.cluster.SidedClusterer`)."""
         cfg = self.config or TopicsConfig()
         texts = list(texts)
         if len(texts) != len(embeddings):
@@ -77,9 +82,10 @@ class SourceTopicModel:
         from sklearn.feature_extraction.text import CountVectorizer
 
         BERTopic = _bertopic()
-        k = cfg.topic_count(len(texts))
-        clusterer = TopicClusterer(n_topics=k, outlier_quantile=cfg.outlier_quantile,
-                                   guide=self.guide_embeddings, guide_weight=cfg.guide_weight)
+        y = np.zeros(len(texts), np.int64) if sides is None else np.asarray(sides, np.int64)
+        guided_side = 1 if (y == 1).any() else 0  # a taxonomy is a list of irritants
+        clusterer = SidedClusterer({side: self._clusterer(cfg, int((y == side).sum()), side == guided_side)
+                                    for side in (0, 1)})
         analyzer = TopicAnalyzer(ngram_max=cfg.ngram_max)
         min_df = 2 if len(texts) >= 200 else 1
         vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df)
@@ -94,34 +100,41 @@ class SourceTopicModel:
                 language="multilingual",  # "english" would strip every accented letter from topic words
                 verbose=False,
             )
-            assigned = np.asarray(tm.fit_transform(texts, embeddings=np.asarray(embeddings, np.float32))[0])
+            assigned = np.asarray(tm.fit_transform(texts, embeddings=np.asarray(embeddings, np.float32), y=y)[0])
         # BERTopic renumbers clusters by size: carry our centroids over to its numbering
-        orig = clusterer.labels_
         mapping = {}
-        for o, t in zip(orig, assigned):
+        for o, t in zip(clusterer.labels_, assigned):
             if o >= 0:
                 mapping.setdefault(int(o), int(t))
         ids = sorted(mapping.values())
         inv = {t: o for o, t in mapping.items()}
+        order = [inv[t] for t in ids]
         self.bertopic_ = tm
         self.topic_ids_ = np.asarray(ids, dtype=np.int64)
-        self.centroids_ = clusterer.cluster_centers_[[inv[t] for t in ids]].astype(np.float32)
-        self.threshold_ = float(clusterer.threshold_)
-        self.mean_ = clusterer.mean_.astype(np.float32)
+        self.centroids_ = clusterer.cluster_centers_[order].astype(np.float32)
+        self.topic_sides_ = clusterer.center_sides_[order]
+        self.thresholds_ = clusterer.thresholds_[order]
         self.labels_ = assigned.astype(np.int64)
         self.similarity_ = clusterer.similarity_.astype(np.float32)
-        guide_map = {}
-        for g, o in enumerate(clusterer.guide_topics_):
-            if int(o) in mapping and g < len(self.guide_names):
-                guide_map[mapping[int(o)]] = self.guide_names[g]
-        self.guided_labels_ = guide_map
-        self.topics_ = self._topic_table(texts, cfg)
+        self.k_scores_ = {SIDES[sd]: c.k_scores_ for sd, c in clusterer.fitted_.items()}
+        self.guided_labels_ = {mapping[int(o)]: self.guide_names[g] for g, o in enumerate(clusterer.guide_topics_)
+                               if int(o) in mapping and g < len(self.guide_names)}
+        self.topics_ = self._topic_table(texts, cfg, analyzer)
         n_out = int((self.labels_ == OUTLIER).sum())
-        log.info("%s: %d segments → %d topics, %d outliers (%.1f%%)", self.source or "topics", len(texts),
-                 len(ids), n_out, 100 * n_out / len(texts))
+        log.info("%s: %d segments → %d topics (%s), %d outliers (%.1f%%)", self.source or "topics", len(texts),
+                 len(ids), ", ".join(f"{(self.topic_sides_ == sd).sum()} {SIDES[sd]}" for sd in (1, 0)),
+                 n_out, 100 * n_out / len(texts))
         return self
 
-    def _topic_table(self, texts: list[str], cfg: TopicsConfig) -> pd.DataFrame:
+    def _clusterer(self, cfg: TopicsConfig, n: int, guided: bool) -> TopicClusterer:
+        """The clusterer of one side: a fixed number of topics, or ``auto`` (best silhouette of the tree)."""
+        auto = cfg.n_topics == "auto"
+        return TopicClusterer(n_topics="auto" if auto else int(cfg.n_topics), random_state=self.seed,
+                              outlier_quantile=cfg.outlier_quantile, k_range=(cfg.min_topics, cfg.max_topics),
+                              min_topic_share=cfg.min_topic_share,
+                              guide=self.guide_embeddings if guided else None, guide_weight=cfg.guide_weight)
+
+    def _topic_table(self, texts: list[str], cfg: TopicsConfig, analyzer: TopicAnalyzer) -> pd.DataFrame:
         rows = []
         n = len(texts)
         sims = self.similarity_
@@ -129,13 +142,14 @@ class SourceTopicModel:
             words = [w for w, _ in (self.bertopic_.get_topic(int(tid)) or [])][: cfg.top_n_words]
             members = np.flatnonzero(self.labels_ == tid)
             top = members[np.argsort(-sims[members], kind="stable")][: cfg.n_representative]
-            label = top_terms_label(words) or f"topic {tid}"
+            label = top_terms_label([analyzer.surface(w) for w in words]) or _snippet(texts, top)
             guided = self.guided_labels_.get(int(tid))
             rows.append({
                 "source": self.source,
                 "topic": int(tid),
                 "label": f"{guided} ({label})" if guided else label,
                 "taxonomy": guided,
+                "side": SIDES[int(self.topic_sides_[list(self.topic_ids_).index(tid)])],
                 "size": int(len(members)),
                 "share": round(len(members) / n, 4),
                 "top_words": words,
@@ -144,11 +158,12 @@ class SourceTopicModel:
         return pd.DataFrame(rows)
 
     # -- using -------------------------------------------------------------------------------
-    def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Topic ids (−1 for outliers) and similarity to the topic, for new segment embeddings."""
+    def transform(self, embeddings: np.ndarray, sides: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Topic ids (−1 for outliers) and similarity to the topic, for new segment embeddings: the nearest
+        centroid among the topics of each segment's side (1 irritant, 0 other) — the rule ``fit`` used."""
         if not hasattr(self, "centroids_"):
             raise ArtefactError("this topic model is not fitted; call fit() or load a saved pipeline")
-        idx, sims = predict_nearest(embeddings, self.centroids_, self.threshold_, self.mean_)
+        idx, sims = predict_sided(embeddings, self.centroids_, self.topic_sides_, self.thresholds_, sides)
         return np.where(idx >= 0, self.topic_ids_[np.clip(idx, 0, None)], OUTLIER), sims
 
     # -- persistence (safetensors + JSON; no pickles) ---------------------------------------
@@ -157,9 +172,10 @@ class SourceTopicModel:
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        save_file({"centroids": np.ascontiguousarray(self.centroids_), "mean": np.ascontiguousarray(self.mean_),
+        save_file({"centroids": np.ascontiguousarray(self.centroids_), "sides": np.ascontiguousarray(self.topic_sides_),
+                   "thresholds": np.ascontiguousarray(self.thresholds_),
                    "topic_ids": np.ascontiguousarray(self.topic_ids_)}, str(folder / "centroids.safetensors"))
-        meta = {"source": self.source, "seed": self.seed, "threshold": self.threshold_,
+        meta = {"source": self.source, "seed": self.seed, "k_scores": self.k_scores_,
                 "guided_labels": {str(k): v for k, v in self.guided_labels_.items()}}
         (folder / "topic_model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         with _quiet_bertopic():
@@ -180,12 +196,21 @@ class SourceTopicModel:
         self = cls(seed=meta["seed"], source=meta["source"])
         self.centroids_ = tensors["centroids"]
         self.topic_ids_ = tensors["topic_ids"]
-        self.mean_ = tensors["mean"]
-        self.threshold_ = float(meta["threshold"])
+        self.topic_sides_ = tensors["sides"]
+        self.thresholds_ = tensors["thresholds"]
+        self.k_scores_ = meta.get("k_scores", {})
         self.guided_labels_ = {int(k): v for k, v in meta.get("guided_labels", {}).items()}
         if with_bertopic:
             self.bertopic_ = load_bertopic(folder / "bertopic")
         return self
+
+
+def _snippet(texts: list[str], members: np.ndarray, width: int = 40) -> str:
+    """A label for a topic with no distinctive words: its most typical segment, shortened."""
+    if not len(members):
+        return "(empty topic)"
+    t = " ".join(str(texts[int(members[0])]).split())
+    return t if len(t) <= width else t[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
 def load_bertopic(folder: str | Path):
