@@ -130,6 +130,7 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--kill-rows", type=int, default=20_000)
     ap.add_argument("--skip-dask", action="store_true")
+    ap.add_argument("--skip-throughput", action="store_true", help="skip 0-3 (consistency, throughput, warm, cold start)")
     ap.add_argument("--workdir", help="folder for inputs, outputs and caches (default: a temporary folder)")
     args = ap.parse_args()
     model = Path(args.model).resolve()
@@ -142,7 +143,9 @@ def main() -> None:
 
     # 0. consistency with fit: the artefact's own training verbatims, re-embedded with a cold cache
     train = model / "verbatims.parquet"
-    if train.is_file():
+    df = reviews(args.reviews)
+    cache = work / "cache-cold"
+    if train.is_file() and not args.skip_throughput:
         tv = pd.read_parquet(train).drop(columns=["irritant_p"], errors="ignore")
         tv.to_parquet(work / "train.parquet", index=False)
         cmd = [sys.executable, "-m", "verbatim.cli", "score", str(model), str(work / "train.parquet"),
@@ -159,30 +162,29 @@ def main() -> None:
               f"verbatim {np.abs(sv - fv.loc[sv.index]).max():.1e}")
 
     # 1 + 3. throughput against the bare encoder, cold then warm
-    df = reviews(args.reviews)
-    src = write_input(df, work / "reviews.csv")
-    texts = df["Content"].tolist()
-    bare = bare_encoder(model, texts, work)
-    cache = work / "cache-cold"
-    t_cold, r = run(score_cmd(model, src, work / "cold.parquet", cache), work)
-    t_warm, _ = run(score_cmd(model, src, work / "warm.parquet", cache), work)
-    same = pd.read_parquet(work / "cold.parquet").equals(pd.read_parquet(work / "warm.parquet"))
-    br, bs = bare["reviews"], bare["segment_texts"]
-    print(f"\n1. throughput on {len(df)} real French reviews never embedded ({bare['segments']} distinct segment texts):")
-    print(f"   bare encoder, fresh process, on the review texts: {br['wall']:.1f} s (load {br['load']:.1f} s + "
-          f"encode {br['encode']:.1f} s; {len(df) / br['wall']:,.0f} reviews/s); on the segment texts: "
-          f"{bs['wall']:.1f} s (load {bs['load']:.1f} + encode {bs['encode']:.1f})")
-    print(f"   verbatim score (whole process): {t_cold:.1f} s ({len(df) / t_cold:,.0f} reviews/s) -> "
-          f"{br['wall'] / t_cold:.2f}x the bare encoder on the reviews, {bs['wall'] / t_cold:.2f}x on the "
-          f"segment texts it encodes (target >= 0.9x)")
-    print("   " + " | ".join(l for l in r.stdout.splitlines()[:2]))
-    print(f"3. warm cache (same reviews again): {t_warm:.2f} s -> {t_cold / t_warm:.1f}x faster than cold "
-          f"(target >= 20x); outputs identical: {same}")
+    if not args.skip_throughput:
+        src = write_input(df, work / "reviews.csv")
+        texts = df["Content"].tolist()
+        bare = bare_encoder(model, texts, work)
+        t_cold, r = run(score_cmd(model, src, work / "cold.parquet", cache), work)
+        t_warm, _ = run(score_cmd(model, src, work / "warm.parquet", cache), work)
+        same = pd.read_parquet(work / "cold.parquet").equals(pd.read_parquet(work / "warm.parquet"))
+        br, bs = bare["reviews"], bare["segment_texts"]
+        print(f"\n1. throughput on {len(df)} real French reviews never embedded ({bare['segments']} distinct segment texts):")
+        print(f"   bare encoder, fresh process, on the review texts: {br['wall']:.1f} s (load {br['load']:.1f} s + "
+              f"encode {br['encode']:.1f} s; {len(df) / br['wall']:,.0f} reviews/s); on the segment texts: "
+              f"{bs['wall']:.1f} s (load {bs['load']:.1f} + encode {bs['encode']:.1f})")
+        print(f"   verbatim score (whole process): {t_cold:.1f} s ({len(df) / t_cold:,.0f} reviews/s) -> "
+              f"{br['wall'] / t_cold:.2f}x the bare encoder on the reviews, {bs['wall'] / t_cold:.2f}x on the "
+              f"segment texts it encodes (target >= 0.9x)")
+        print("   " + " | ".join(l for l in r.stdout.splitlines()[:2]))
+        print(f"3. warm cache (same reviews again): {t_warm:.2f} s -> {t_cold / t_warm:.1f}x faster than cold "
+              f"(target >= 20x); outputs identical: {same}")
 
-    # 2. cold start: one row, cold cache
-    one = write_input(reviews(1, seed=1), work / "one.csv")
-    t_start, _ = run(score_cmd(model, one, work / "one.parquet", work / "cache-one"), work)
-    print(f"2. cold start (process start to first row scored, cold cache, 1 row): {t_start:.2f} s (target <= 5 s)")
+        # 2. cold start: one row, cold cache
+        one = write_input(reviews(1, seed=1), work / "one.csv")
+        t_start, _ = run(score_cmd(model, one, work / "one.parquet", work / "cache-one"), work)
+        print(f"2. cold start (process start to first row scored, cold cache, 1 row): {t_start:.2f} s (target <= 5 s)")
 
     # 4. Dask: 2 workers against 1 process, cold caches
     if not args.skip_dask:

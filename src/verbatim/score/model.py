@@ -40,10 +40,11 @@ def assign_topics(model: "ScoringModel", sources: np.ndarray, embeddings: np.nda
                   irritant_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each segment's topic and its similarity to the topic, by the rule ``fit`` used.
 
-    The one place the assignment rule lives: today the nearest centroid of the segment's source
-    (:meth:`SourceTopicModel.transform`); ``irritant_p`` is passed so that a rule per polarity side
-    (irritant / compliment topics) changes only this function.
+    The one place the assignment rule lives: the nearest centroid among the topics of the segment's
+    source *and* polarity side (irritant when ``irritant_p >= polarity.threshold``, as in ``fit``),
+    through :meth:`SourceTopicModel.transform`.
     """
+    sides = (np.asarray(irritant_p) >= model.config_.polarity.threshold).astype(np.int64)
     topics = np.full(len(sources), OUTLIER, dtype=np.int64)
     sims = np.zeros(len(sources), dtype=np.float32)
     for source in pd.unique(sources):
@@ -55,7 +56,7 @@ def assign_topics(model: "ScoringModel", sources: np.ndarray, embeddings: np.nda
                 log.warning("source '%s' has no topic model in %s (fitted sources: %s); its segments get no topic",
                             source, model.path_, ", ".join(model.topic_models_))
             continue
-        t, s = m.transform(embeddings[idx])
+        t, s = m.transform(embeddings[idx], sides[idx])
         topics[idx], sims[idx] = t, s
     return topics, sims
 
