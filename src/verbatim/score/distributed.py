@@ -25,23 +25,29 @@ from .model import ScoringModel, score_verbatims
 
 log = logging.getLogger("verbatim")
 
-#: how many times this process deserialised a scoring model (the tests check: once per worker)
+#: how many scoring models this process loaded (the tests check: one per worker)
 MODEL_LOADS = 0
+_LOADED: dict[str, ScoringModel] = {}
 
 
 class _WorkerModel:
-    """A scoring model that counts its deserialisations (one per worker process)."""
+    """A scoring model sent to workers: however many copies Dask deserialises in one worker process
+    (a broadcast copy, a copy fetched from a peer…), the process keeps one model, and so builds its
+    encoder once."""
 
     def __init__(self, model: ScoringModel):
         self.model = model
 
     def __getstate__(self):
-        return {"model": self.model}
+        m = self.model
+        return {"key": f"{m.fingerprint()}|{m.embedder}|{m.cache}", "model": m}
 
     def __setstate__(self, state):
         global MODEL_LOADS
-        MODEL_LOADS += 1
-        self.model = state["model"]
+        if state["key"] not in _LOADED:
+            _LOADED[state["key"]] = state["model"]
+            MODEL_LOADS += 1
+        self.model = _LOADED[state["key"]]
 
 
 def model_loads() -> int:
