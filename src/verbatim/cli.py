@@ -373,5 +373,65 @@ def digest(model_dir, units, all_units, period, fmt, output, lang, size, meeting
         click.echo(r["message"])
 
 
+@main.command()
+@click.argument("model_dir", type=click.Path(file_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Scored verbatims: .parquet or .csv (segments, rejects and alerts are written beside it).")
+@click.option("--source", help="Source label of every row (raw files; default: the artefact's own mapping).")
+@click.option("--source-column", help="Column holding each row's source label.")
+@click.option("--text", "texts", multiple=True, help="Text column; repeat for several, COLUMN:TAG names it.")
+@click.option("--combine", is_flag=True, help="Join several text columns into one verbatim.")
+@click.option("--id", "id_col", help="Column with a row identifier.")
+@click.option("--date", "date_col", help="Column with the date (for the spike alerts).")
+@click.option("--unit", "unit_col", help="Column with the unit (site, team, branch).")
+@click.option("--score", "score_col", help="Column with the rating given with the comment.")
+@click.option("--channel", "channel_col", help="Column with the channel.")
+@click.option("--sheet", help="Excel sheet name or 0-based number.")
+@click.option("--records", help="JSON: dotted path to the list of records.")
+@click.option("--encoding", help="Force the text encoding (default: detected).")
+@click.option("--delimiter", help="Force the CSV delimiter (default: detected).")
+@click.option("--allow-source", "allow", multiple=True, help="Declare another source label.")
+@click.option("--chunk-rows", type=int, default=2000, show_default=True, help="Rows read, scored and committed at a time (bounds memory).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run with the same inputs and output.")
+@click.option("--dask", "dask_spec", help="Run on Dask: local:N (a local cluster of N workers) or tcp://host:port.")
+@click.option("--embedder", help="Override the embedder (its id must match the artefact's).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Embedding cache folder (default: data/processed/cache).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@verbose_option
+def score(model_dir, files, output, source, source_column, texts, combine, id_col, date_col, unit_col, score_col,
+          channel_col, sheet, records, encoding, delimiter, allow, chunk_rows, resume, dask_spec, embedder, cache_dir,
+          no_cache, no_progress, verbose):
+    """Score new comments through a saved pipeline: topic, irritant probability, mirror, spike alerts.
+
+    FILES are verbatim tables (`verbatim ingest` output) or raw files read with the mapping options, or
+    else with the artefact's own mapping. Streams in chunks; --resume continues after a kill.
+
+    \b
+    Example:
+      verbatim score models/run1 new_reviews.csv -o scored.parquet
+      verbatim score models/run1 export.csv.gz --source customer --text avis --date date -o scored.csv
+      verbatim score models/run1 big.parquet -o scored.parquet --dask local:2 --resume
+    """
+    from .score import render_alerts, score_files
+
+    _setup_logging(verbose)
+    mapping = {"source": source, "source_column": source_column, "text": tuple(texts), "id": id_col,
+               "date": date_col, "unit": unit_col, "score": score_col, "channel": channel_col, "sheet": sheet,
+               "records": records, "encoding": encoding, "delimiter": delimiter}
+    if combine:
+        mapping["text_mode"] = "combine"
+    if texts and not source and not source_column:
+        raise ConfigError("--text needs a source: pass --source customer (or employee, …) or --source-column COLUMN")
+    cache = False if no_cache else (cache_dir or True)
+    res = score_files(model_dir, list(files), output, mapping=mapping, chunk_rows=chunk_rows, resume=resume,
+                      dask=dask_spec, cache=cache, embedder=embedder, allow_sources=allow, progress=not no_progress)
+    for line in res.summary_lines():
+        click.echo(line)
+    click.echo(render_alerts(res.alerts))
+    click.echo(f"wrote {res.output}, {res.segments}, {res.rejects} and {res.alerts_path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

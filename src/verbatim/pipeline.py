@@ -200,7 +200,9 @@ class Pipeline:
             self.verbatims_.to_parquet(tmp / "verbatims.parquet", index=False)
             self.segments_.to_parquet(tmp / "segments.parquet", index=False)
             self.topics_.to_parquet(tmp / "topics.parquet", index=False)
-            save_file({"segments": self.embeddings_.astype(np.float16)}, str(tmp / "embeddings.safetensors"))
+            # float32, as fitted: a float16 copy made `demo` (in memory) and a reload give different answers
+            save_file({"segments": np.ascontiguousarray(self.embeddings_, dtype=np.float32)},
+                      str(tmp / "embeddings.safetensors"))
             for source, m in self.models_.items():
                 m.save(tmp / "sources" / source)
             if hasattr(self, "polarity_"):

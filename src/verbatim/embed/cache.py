@@ -1,23 +1,33 @@
 """On-disk embedding cache keyed by embedder id and text.
 
-One folder per embedder id under the cache root; vectors are appended as
-``.npz`` shards (keys + float32 matrix), each written atomically, so an
-interrupted run keeps what it had finished. Loading reads every shard once.
+One folder per embedder id under the cache root, holding one SQLite file
+(``vectors.sqlite``: a 16-byte text hash → float32 vector, primary-key indexed).
+A lookup reads only the rows asked for, a write is one transaction, so the cache
+scales to millions of texts without being loaded into memory, survives a kill at
+any point (SQLite's journal) and can be shared by several processes on one machine
+(WAL mode, a busy timeout: Dask workers of a local cluster write to it together).
+
+Shards of the previous format (``shard-*.npz``) are imported once, the first time
+the folder is opened. A damaged database is set aside and rebuilt (its texts are
+re-encoded).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..fileio import atomic_path
-
 log = logging.getLogger("verbatim")
+
+DB_NAME = "vectors.sqlite"
+_BATCH = 900  # under SQLite's default limit of bound parameters
 
 
 def text_key(text: str) -> str:
@@ -31,63 +41,127 @@ class EmbeddingCache:
     def __init__(self, root: str | Path | None, embedder_id: str):
         self.embedder_id = embedder_id
         self.dir = None if root is None else Path(root) / re.sub(r"[^A-Za-z0-9._-]+", "_", embedder_id)
-        self._index: dict[str, tuple[int, int]] = {}
-        self._blocks: list[np.ndarray] = []
+        self._mem: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
-        self._loaded = False
+        self._con: sqlite3.Connection | None = None
+        self._pid: int | None = None
 
-    def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        if self.dir is None or not self.dir.is_dir():
-            return
-        for shard in sorted(self.dir.glob("shard-*.npz")):
+    # a cache travels to Dask workers without its connection (each process opens its own)
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.update(_con=None, _pid=None, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.dir is None else self.dir / DB_NAME
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self.dir is None:
+            return None
+        if self._con is not None and self._pid == os.getpid():
+            return self._con
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.exists()
+        try:
+            con = self._open()
+        except sqlite3.DatabaseError as ex:
+            damaged = self.path.with_name(f"{DB_NAME}.damaged")
+            log.warning("embedding cache %s is unreadable (%s); set aside as %s, its texts will be re-encoded",
+                        self.path, ex, damaged.name)
+            os.replace(self.path, damaged)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            fresh = True
+            con = self._open()
+        self._con, self._pid = con, os.getpid()
+        if fresh:
+            self._import_shards(con)
+        return con
+
+    def _open(self) -> sqlite3.Connection:
+        con = sqlite3.connect(str(self.path), timeout=120, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
+        con.execute("SELECT count(*) FROM (SELECT 1 FROM vec LIMIT 1)").fetchone()  # fails fast when damaged
+        return con
+
+    def _import_shards(self, con: sqlite3.Connection) -> None:
+        shards = sorted(self.dir.glob("shard-*.npz"))
+        for shard in shards:
             try:
                 with np.load(shard, allow_pickle=False) as z:
                     keys, vecs = z["keys"], z["vectors"]
-            except Exception:  # a damaged shard is skipped, its texts are re-encoded
+            except Exception:  # noqa: BLE001 - a damaged shard is skipped, its texts are re-encoded
                 log.warning("embedding cache shard %s is unreadable; ignoring it", shard)
                 continue
-            b = len(self._blocks)
-            self._blocks.append(vecs)
-            for i, k in enumerate(keys.tolist()):
-                self._index[k] = (b, i)
+            self._insert(con, [str(k) for k in keys.tolist()], np.asarray(vecs, np.float32))
+        if shards:
+            log.info("embedding cache: imported %d shard(s) of the previous format into %s", len(shards), self.path)
+
+    @staticmethod
+    def _insert(con: sqlite3.Connection, keys: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [(bytes.fromhex(k), np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors)]
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.executemany("INSERT OR IGNORE INTO vec (key, v) VALUES (?, ?)", rows)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
     def __len__(self) -> int:
-        self._load()
-        return len(self._index)
+        con = self._connect()
+        if con is None:
+            return len(self._mem)
+        return int(con.execute("SELECT count(*) FROM vec").fetchone()[0])
 
     def get_many(self, keys: Sequence[str]) -> tuple[np.ndarray | None, list[int]]:
         """Vectors for the keys found (rows of misses left as zeros) and the positions missing."""
-        self._load()
-        missing = [i for i, k in enumerate(keys) if k not in self._index]
-        if len(missing) == len(keys):
+        found: dict[str, np.ndarray] = {}
+        con = self._connect()
+        if con is None:
+            found = {k: self._mem[k] for k in keys if k in self._mem}
+        else:
+            with self._lock:
+                for start in range(0, len(keys), _BATCH):
+                    part = [bytes.fromhex(k) for k in keys[start:start + _BATCH]]
+                    q = f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(part))})"
+                    for k, v in con.execute(q, part):
+                        found[k.hex()] = np.frombuffer(v, dtype=np.float32)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if not found:
             return None, missing
-        dim = self._blocks[self._index[next(k for k in keys if k in self._index)][0]].shape[1]
+        dim = next(iter(found.values())).shape[0]
         out = np.zeros((len(keys), dim), dtype=np.float32)
         for i, k in enumerate(keys):
-            hit = self._index.get(k)
-            if hit is not None:
-                out[i] = self._blocks[hit[0]][hit[1]]
+            v = found.get(k)
+            if v is not None:
+                out[i] = v
         return out, missing
 
     def put_many(self, keys: Sequence[str], vectors: np.ndarray) -> None:
-        self._load()
         vectors = np.asarray(vectors, dtype=np.float32)
+        con = self._connect()
+        if con is None:
+            for k, v in zip(keys, vectors):
+                self._mem[k] = v
+            return
         with self._lock:
-            b = len(self._blocks)
-            self._blocks.append(vectors)
-            for i, k in enumerate(keys):
-                self._index[k] = (b, i)
-            if self.dir is not None:
-                self.dir.mkdir(parents=True, exist_ok=True)
-                n = len(list(self.dir.glob("shard-*.npz")))
-                path = self.dir / f"shard-{n:06d}-{keys[0][:8]}.npz"
-                with atomic_path(path) as tmp:
-                    with open(tmp, "wb") as fh:
-                        np.savez(fh, keys=np.asarray(list(keys)), vectors=vectors)
+            self._insert(con, keys, vectors)
 
     def keys(self) -> Iterable[str]:
-        self._load()
-        return self._index.keys()
+        con = self._connect()
+        if con is None:
+            return list(self._mem)
+        return [k.hex() for (k,) in con.execute("SELECT key FROM vec")]
+
+    def close(self) -> None:
+        if self._con is not None and self._pid == os.getpid():
+            self._con.close()
+        self._con = None
