@@ -327,42 +327,12 @@ def test_cli_mirror_rejects_a_bad_pair_in_one_line(tmp_path):
 
 
 # -- integration: the shipped sample ----------------------------------------------------------------
-NEGATIVE_THEMES = set("ABCDEG") | {"A'", "B'", "C'", "H", "I", "J", "L"}
-
-
-def sample_with_theme_topics(pipe, labels_csv: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The sample's segments with the *planted themes* as topics (labels.csv; a segment of a several-theme
-    text takes the theme whose centroid is nearest) and irritant = negative theme: the mirror's
-    statistics judged apart from the topic stage's granularity."""
-    lab = pd.read_csv(labels_csv)
-    lab["key"] = lab["ref"] + lab["field"].map({"commentaire": "", "ce_qui_irrite": "#cons", "ce_qui_va_bien": "#pros"})
-    themes = dict(zip(lab["key"], lab["themes"].str.split("|")))
-    seg, emb = pipe.segments_.copy(), pipe.embeddings_
-    th = seg["id"].map(themes)
-    names = sorted({t for ts in themes.values() for t in ts})
-    cent = {}
-    for n in names:
-        m = th.map(lambda t, n=n: isinstance(t, list) and t == [n]).to_numpy()
-        if m.any():
-            c = emb[m].mean(0)
-            cent[n] = c / np.linalg.norm(c)
-    pick = [max((t for t in ts if t in cent), key=lambda t, i=i: float(emb[i] @ cent[t]), default=None)
-            if isinstance(ts, list) else None for i, ts in enumerate(th)]
-    ids = {n: k for k, n in enumerate(names)}
-    seg["topic"] = [ids[t] if t else -1 for t in pick]
-    seg["topic_label"] = [t or "(outlier)" for t in pick]
-    seg["irritant"] = [t in NEGATIVE_THEMES for t in pick]
-    seg = seg.drop(columns=["irritant_p"], errors="ignore")
-    topics = seg[seg["topic"] >= 0].groupby(["source", "topic"]).size().rename("size").reset_index()
-    topics["label"] = [names[t] for t in topics["topic"]]
-    topics["top_words"] = [[] for _ in range(len(topics))]
-    return seg, topics
-
-
 @pytest.mark.integration
 def test_sample_planted_pair_1_is_mirrored_with_the_employee_side_leading(sample_pipeline):
     pipe = sample_pipeline
-    seg, topics = sample_with_theme_topics(pipe, ROOT / "data" / "raw" / "sample" / "labels.csv")
+    from verbatim.sample import planted_topics
+
+    seg, topics = planted_topics(pipe, ROOT / "data" / "raw" / "sample" / "labels.csv")
     m = Mirror(n_permutations=499, n_bootstrap=100, n_screen_permutations=4999).fit(
         segments=seg, embeddings=pipe.embeddings_, topics=topics)
     p = m.pairs_.assign(a=m.pairs_["label_a"], b=m.pairs_["label_b"]).set_index(["a", "b"])

@@ -14,31 +14,13 @@ from verbatim.mirror import Mirror
 
 
 def _synthetic(seed: int = 0, units: int = 16, months: int = 4):
-    """Customer and employee, three topics each; topic 0 ↔ 0 similar and linked across units."""
-    rng = np.random.default_rng(seed)
-    d = 24
-    base = rng.normal(size=(4, d))
-    dirs = {("customer", 0): base[0], ("employee", 0): base[0] + 0.3 * rng.normal(size=d),
-            ("customer", 1): base[1], ("employee", 1): base[1] + 0.3 * rng.normal(size=d),
-            ("customer", 2): base[2], ("employee", 2): base[3]}
-    strength = rng.uniform(0.05, 0.6, size=units)
-    rows, emb = [], []
-    for u in range(units):
-        for m in range(months):
-            for src, n in (("customer", 20), ("employee", 12)):
-                for r in range(n):
-                    topic = 0 if rng.random() < strength[u] else int(rng.integers(1, 3))
-                    rid = f"{src[0]}{u}-{m}-{r}"
-                    rows.append({"id": rid, "record_id": rid, "source": src, "unit": f"U{u:02d}",
-                                 "date": pd.Timestamp(2025, m + 1, 1), "topic": topic, "irritant": topic != 2,
-                                 "text": f"texte {src} {topic}", "topic_similarity": 0.9})
-                    v = dirs[(src, topic)] + 0.8 * rng.normal(size=d)
-                    emb.append(v / np.linalg.norm(v))
-    seg = pd.DataFrame(rows)
-    topics = seg.groupby(["source", "topic"]).size().rename("size").reset_index()
-    topics["label"] = [f"<b>{s}-{t}</b> | x" for s, t in zip(topics["source"], topics["topic"])]
-    topics["top_words"] = [[f"mot{t}"] for t in topics["topic"]]
-    return seg, np.array(emb, np.float32), topics
+    """The mirror tests' synthetic sources (topic 0 ↔ 0 similar and linked across units), smaller."""
+    from test_mirror import _synthetic as synthetic
+
+    seg, emb, topics = synthetic(seed=seed, units=units, months=months)
+    topics = topics.assign(label=[f"<b>{s}-{t}</b> | x" for s, t in zip(topics["source"], topics["topic"])],
+                           top_words=[[f"mot{t}"] for t in topics["topic"]])
+    return seg, emb, topics
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,8 @@ def test_scoring_the_training_verbatims_reproduces_fit(artefact):
     assert len(m) == len(fit) == len(segs)
     assert (m["text"] == m["text_fit"]).all()
     assert (m["topic"] == m["topic_fit"]).mean() >= 0.99
-    np.testing.assert_allclose(m["irritant_p"], m["irritant_p_fit"], atol=1e-6)
+    # fit keeps the full classifier's probability beside the cross-fitted one its statistics read
+    np.testing.assert_allclose(m["irritant_p"], m["irritant_p_model"], atol=1e-6)
     fitv = pipe.verbatims_.set_index("id")["irritant_p"]
     np.testing.assert_allclose(scored["irritant_p"], fitv.loc[scored["id"]].to_numpy(), atol=1e-6)
 

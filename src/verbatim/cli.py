@@ -70,6 +70,35 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
                              help="A verbatim.toml configuration file.")
 
 
+def mapping_options(f):
+    """The column-mapping options of a raw file, identical in every command that reads one (ingest, score)."""
+    for opt in reversed(_MAPPING_OPTIONS):
+        f = opt(f)
+    return f
+
+
+_MAPPING_OPTIONS = [
+    click.option("--source-column", help="Column holding each row's source label (instead of --source)."),
+    click.option("--text", "texts", multiple=True,
+                 help="Text column; repeat for several, COLUMN:TAG names it (e.g. pros:pros --text cons:cons)."),
+    click.option("--combine", is_flag=True, help="Join several text columns into one verbatim (default: one verbatim per column)."),
+    click.option("--id", "id_col", help="Column with a row identifier."),
+    click.option("--date", "date_col", help="Column with the date."),
+    click.option("--unit", "unit_col", help="Column with the unit (site, team, branch)."),
+    click.option("--score", "score_col", help="Column with the rating given with the comment."),
+    click.option("--channel", "channel_col", help="Column with the channel."),
+    click.option("--score-scale", help="Scale of --score, LOW-HIGH (e.g. 1-5, 0-10); scores off it are rejected "
+                                       "(default: inferred from the file)."),
+    click.option("--sheet", help="Excel sheet name or 0-based number (default: the first)."),
+    click.option("--records", help="JSON: dotted path to the list of records."),
+    click.option("--format", "fmt", type=click.Choice(["auto", "csv", "xlsx", "parquet", "json", "jsonl"]), default="auto",
+                 show_default=True, help="Input format (default: from the file name)."),
+    click.option("--encoding", help="Force the text encoding (default: detected)."),
+    click.option("--delimiter", help="Force the CSV delimiter (default: detected among , ; tab |)."),
+    click.option("--allow-source", "allow", multiple=True, help="Declare another source label (e.g. manager)."),
+]
+
+
 @click.group(cls=VerbatimGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="verbatim")
 def main() -> None:
@@ -85,24 +114,7 @@ def main() -> None:
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path())
 @click.option("--source", help="Source label of every row: customer, employee, or a declared one.")
-@click.option("--source-column", help="Column holding each row's source label (instead of --source).")
-@click.option("--text", "texts", multiple=True,
-              help="Text column; repeat for several, COLUMN:TAG names it (e.g. pros:pros --text cons:cons).")
-@click.option("--combine", is_flag=True, help="Join several text columns into one verbatim (default: one verbatim per column).")
-@click.option("--id", "id_col", help="Column with a row identifier.")
-@click.option("--date", "date_col", help="Column with the date.")
-@click.option("--unit", "unit_col", help="Column with the unit (site, team, branch).")
-@click.option("--score", "score_col", help="Column with the rating given with the comment.")
-@click.option("--channel", "channel_col", help="Column with the channel.")
-@click.option("--score-scale", help="Scale of --score, LOW-HIGH (e.g. 1-5, 0-10); scores off it are rejected "
-                                    "(default: inferred from the file).")
-@click.option("--sheet", help="Excel sheet name or 0-based number (default: the first).")
-@click.option("--records", help="JSON: dotted path to the list of records.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "csv", "xlsx", "parquet", "json", "jsonl"]), default="auto", show_default=True,
-              help="Input format (default: from the file name).")
-@click.option("--encoding", help="Force the text encoding (default: detected).")
-@click.option("--delimiter", help="Force the CSV delimiter (default: detected among , ; tab |).")
-@click.option("--allow-source", "allow", multiple=True, help="Declare another source label (e.g. manager).")
+@mapping_options
 @click.option("--date-required", is_flag=True, default=None, help="Reject rows whose date is missing or unparseable.")
 @click.option("--max-chars", type=click.IntRange(min=1), help="Reject texts longer than this (default 10000).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output Parquet file (default: data/processed/<name>.parquet).")
@@ -379,19 +391,7 @@ def digest(model_dir, units, all_units, period, fmt, output, lang, size, meeting
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Scored verbatims: .parquet or .csv (segments, rejects and alerts are written beside it).")
 @click.option("--source", help="Source label of every row (raw files; default: the artefact's own mapping).")
-@click.option("--source-column", help="Column holding each row's source label.")
-@click.option("--text", "texts", multiple=True, help="Text column; repeat for several, COLUMN:TAG names it.")
-@click.option("--combine", is_flag=True, help="Join several text columns into one verbatim.")
-@click.option("--id", "id_col", help="Column with a row identifier.")
-@click.option("--date", "date_col", help="Column with the date (for the spike alerts).")
-@click.option("--unit", "unit_col", help="Column with the unit (site, team, branch).")
-@click.option("--score", "score_col", help="Column with the rating given with the comment.")
-@click.option("--channel", "channel_col", help="Column with the channel.")
-@click.option("--sheet", help="Excel sheet name or 0-based number.")
-@click.option("--records", help="JSON: dotted path to the list of records.")
-@click.option("--encoding", help="Force the text encoding (default: detected).")
-@click.option("--delimiter", help="Force the CSV delimiter (default: detected).")
-@click.option("--allow-source", "allow", multiple=True, help="Declare another source label.")
+@mapping_options
 @click.option("--chunk-rows", type=int, default=2000, show_default=True, help="Rows read, scored and committed at a time (bounds memory).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run with the same inputs and output.")
 @click.option("--dask", "dask_spec", help="Run on Dask: local:N (a local cluster of N workers) or tcp://host:port.")
@@ -401,8 +401,8 @@ def digest(model_dir, units, all_units, period, fmt, output, lang, size, meeting
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @verbose_option
 def score(model_dir, files, output, source, source_column, texts, combine, id_col, date_col, unit_col, score_col,
-          channel_col, sheet, records, encoding, delimiter, allow, chunk_rows, resume, dask_spec, embedder, cache_dir,
-          no_cache, no_progress, verbose):
+          channel_col, score_scale, sheet, records, fmt, encoding, delimiter, allow, chunk_rows, resume, dask_spec,
+          embedder, cache_dir, no_cache, no_progress, verbose):
     """Score new comments through a saved pipeline: topic, irritant probability, mirror, spike alerts.
 
     FILES are verbatim tables (`verbatim ingest` output) or raw files read with the mapping options, or
@@ -419,7 +419,8 @@ def score(model_dir, files, output, source, source_column, texts, combine, id_co
     _setup_logging(verbose)
     mapping = {"source": source, "source_column": source_column, "text": tuple(texts), "id": id_col,
                "date": date_col, "unit": unit_col, "score": score_col, "channel": channel_col, "sheet": sheet,
-               "records": records, "encoding": encoding, "delimiter": delimiter}
+               "records": records, "encoding": encoding, "delimiter": delimiter, "score_scale": score_scale,
+               "format": None if fmt == "auto" else fmt}
     if combine:
         mapping["text_mode"] = "combine"
     if texts and not source and not source_column:

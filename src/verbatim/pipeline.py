@@ -142,8 +142,9 @@ class Pipeline:
         self.polarity_ = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segments, emb)
         # the side a segment's topic is found on is the full classifier's call (what `score` reproduces);
         # the irritant probability that rates, drivers and the mirror read is cross-fitted
-        side = self.polarity_.predict_proba(segments, emb) >= cfg.polarity.threshold
-        segments = segments.assign(irritant_p=self.polarity_.fit_proba(segments, emb))
+        p_model = self.polarity_.predict_proba(segments, emb)
+        side = p_model >= cfg.polarity.threshold
+        segments = segments.assign(irritant_p=self.polarity_.fit_proba(segments, emb), irritant_p_model=p_model)
         segments["irritant"] = segments["irritant_p"] >= cfg.polarity.threshold
         models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn, sides=side)
         verbatims = verbatims.assign(irritant_p=verbatims["id"].astype(str).map(

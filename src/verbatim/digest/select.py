@@ -325,15 +325,19 @@ def select(cand: pd.DataFrame, cfg: DigestConfig, privacy: PrivacyConfig, pairs:
                 return r
         return None
 
+    def pick(pol):
+        """The next candidate of ``pol``, from the source with the fewest picks so far (None when none is left)."""
+        keys = sorted((k for k in pools if k[0] == pol and pools[k]), key=lambda k: (count[k], sources.index(k[1])))
+        for k in keys:
+            got = next_from(k)
+            if got is not None:
+                count[k] += 1
+                return got
+        return None
+
     for pol in ("irritant", "compliment"):
         while quota[pol] > 0:
-            keys = sorted((k for k in pools if k[0] == pol and pools[k]), key=lambda k: (count[k], sources.index(k[1])))
-            got = None
-            for k in keys:
-                got = next_from(k)
-                if got is not None:
-                    count[k] += 1
-                    break
+            got = pick(pol)
             if got is None:
                 break
             take(got)
@@ -345,13 +349,7 @@ def select(cand: pd.DataFrame, cfg: DigestConfig, privacy: PrivacyConfig, pairs:
         while len(chosen) < cfg.size and planned[pol] > 0 and (
                 sum(c["polarity"] == pol for c in chosen) + 1 - sum(c["polarity"] == other for c in chosen)
                 <= planned[pol] - planned[other] + 1):
-            keys = sorted((k for k in pools if k[0] == pol and pools[k]), key=lambda k: (count[k], sources.index(k[1])))
-            got = None
-            for k in keys:
-                got = next_from(k)
-                if got is not None:
-                    count[k] += 1
-                    break
+            got = pick(pol)
             if got is None:
                 break
             take(got)

@@ -203,6 +203,19 @@ def _sample_rows(head: str, delimiter: str, limit: int = 200) -> list[list[str]]
     return rows
 
 
+def read_header(reader, path) -> list[str]:
+    """The first non-blank row of a CSV reader, made unique (one-line errors when there is none)."""
+    header: list[str] = []
+    try:
+        while not any(h.strip() for h in header):  # blank lines before the header are not a header
+            header = next(reader)
+    except csv.Error as ex:
+        raise InputFileError(f"file '{path}': cannot read the header row ({ex})") from None
+    except StopIteration:
+        raise InputFileError(f"file '{path}' has no header row; export it again with a header row and data") from None
+    return _unique_header(header)
+
+
 def _unique_header(header: list[str]) -> list[str]:
     """Header names made non-empty and unique: ``a, a, a.1`` → ``a, a.1, a.1.1``."""
     out: list[str] = []
@@ -298,15 +311,7 @@ def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
     delim = delimiter or sniff_delimiter(text)
     feed = _Lines(text)
     reader = csv.reader(feed, delimiter=delim, strict=False)
-    header: list[str] = []
-    try:
-        while not any(h.strip() for h in header):  # blank lines before the header are not a header
-            header = next(reader)
-    except csv.Error as ex:
-        raise InputFileError(f"file '{path}': cannot read the header row ({ex})") from None
-    except StopIteration:
-        raise InputFileError(f"file '{path}' has no header row; export it again with a header row and data") from None
-    header = _unique_header(header)
+    header = read_header(reader, path)
     width = len(header)
     records: list[list[str]] = []
     rows: list[int] = []

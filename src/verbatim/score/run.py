@@ -31,7 +31,7 @@ log = logging.getLogger("verbatim")
 
 ALL_UNITS = "(all)"
 MAPPING_KEYS = ("source", "source_column", "text", "id", "date", "unit", "score", "channel", "text_mode", "format",
-                "sheet", "records", "encoding", "delimiter")
+                "sheet", "records", "encoding", "delimiter", "score_scale")
 
 
 @dataclass

@@ -24,7 +24,7 @@ import pandas as pd
 from ..config import FileSpec, IngestConfig
 from ..errors import InputFileError
 from ..ingest.contract import map_table
-from ..ingest.readers import RawTable, _unique_header, detect_format, read_any, sniff_delimiter
+from ..ingest.readers import RawTable, detect_format, read_any, read_header, sniff_delimiter
 
 log = logging.getLogger("verbatim")
 
@@ -94,15 +94,7 @@ def csv_tables(path: Path, chunk_rows: int, encoding: str | None = None,
     with _open_binary(path) as raw:
         text = io.TextIOWrapper(raw, encoding=enc, errors="replace", newline="")
         reader = csv.reader((line.replace("\x00", "") for line in text), delimiter=delim, strict=False)
-        header: list[str] = []
-        try:
-            while not any(h.strip() for h in header):
-                header = next(reader)
-        except csv.Error as ex:
-            raise InputFileError(f"file '{path}': cannot read the header row ({ex})") from None
-        except StopIteration:
-            raise InputFileError(f"file '{path}' has no header row; export it again with a header row and data") from None
-        header = _unique_header(header)
+        header = read_header(reader, path)
         width = len(header)
         n = 0
         records: list[list[str]] = []
