@@ -1,137 +1,117 @@
-"""The mirror research report: one self-contained HTML file (Jinja2, autoescaped; plots as inline SVG).
+"""The mirror research report: one self-contained HTML file (Jinja2, autoescaped; figures as inline SVG).
 
-Plots are drawn as SVG by this module (no plotting package needed): the
-similarity heatmap, irritant rates side by side, one unit scatter per linked
-pair, and the lead/lag curves. Every piece of text goes through escaping;
-examples of a protected source (``[privacy] protected_sources``, default employee) come only from groups
-with at least ``anonymity_threshold`` respondents, and every example and topic label is masked for PII:
-both rules live in :mod:`verbatim.privacy`.
+The page leads with the answer — the global test, the symmetry index with its interval, the mirrored pairs
+in plain words — then a compact pair table (the full table is ``mirror.csv``, written beside the report by
+:func:`~.run.run_mirror` and linked), the figures of :mod:`verbatim.figures` with captions, one card per
+pair kept (its examples and unit scatter), the methods and the limits. The layout shrinks to the window:
+no horizontal scrolling at 1280 px nor at 800 px (``scripts/check_overflow.py``).
+
+Every piece of text goes through escaping; examples of a protected source (``[privacy] protected_sources``,
+default employee) come only from groups with at least ``anonymity_threshold`` respondents, and every example
+and topic label (tables, sentences and figures alike) is masked for PII: both rules live in
+:mod:`verbatim.privacy`.
 """
 from __future__ import annotations
 
-import math
+import copy
+import logging
+import re
+from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 from jinja2 import Environment
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..config import PrivacyConfig
-from ..privacy import group_columns, mask_label, mask_labels, mask_pii, shown_allowed
-from .core import MIRRORED, Mirror, readable_table
+from ..privacy import group_columns, mask_labels, mask_pii, shown_allowed
+from ..render import to_html
+from .core import MIRRORED, VERDICTS, Mirror, readable_table
 
-_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+log = logging.getLogger("verbatim")
 
-
-def _svg(width: int, height: int, body: list[str], title: str) -> Markup:
-    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-                  f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-                  f'font-family="sans-serif" font-size="11">' + "".join(body) + "</svg>")
-
-
-def _short(text: str, n: int = 28) -> str:
-    text = str(text)
-    return text if len(text) <= n else text[: n - 1] + "…"
+#: the downloadable full pair table, written next to report.html by run_mirror
+CSV_NAME = "mirror.csv"
+#: rows of the compact pair table shown in the page (the CSV has them all)
+MAX_ROWS = 20
 
 
-def heatmap_svg(sim: pd.DataFrame, labels_a: dict, labels_b: dict, marked: set) -> Markup:
-    """Topic × topic similarity, blue (−) to red (+); matched cells outlined."""
-    cell, left, top = 18, 190, 150
-    w, h = left + cell * sim.shape[1] + 20, top + cell * sim.shape[0] + 20
-    body = []
-    for j, tb in enumerate(sim.columns):
-        x = left + j * cell + cell / 2
-        name = _short(f"{tb} {labels_b.get(int(tb), '')}")
-        body.append(f'<text transform="translate({x + 4},{top - 6}) rotate(-60)">{escape(name)}</text>')
-    for i, ta in enumerate(sim.index):
-        y = top + i * cell
-        name = _short(f"{ta} {labels_a.get(int(ta), '')}")
-        body.append(f'<text x="{left - 6}" y="{y + cell * 0.7}" text-anchor="end">{escape(name)}</text>')
-        for j, tb in enumerate(sim.columns):
-            v = float(sim.iat[i, j])
-            t = max(-1.0, min(1.0, v / 0.8))
-            r, g, b = (255, int(255 * (1 - t)), int(255 * (1 - t))) if t >= 0 else (int(255 * (1 + t)), int(255 * (1 + t)), 255)
-            tip = f"{ta} x {tb}: {v:.2f}"
-            stroke = ' stroke="#000" stroke-width="2"' if (int(ta), int(tb)) in marked else ""
-            body.append(f'<rect x="{left + j * cell}" y="{y}" width="{cell - 1}" height="{cell - 1}" '
-                        f'fill="rgb({r},{g},{b})"{stroke}><title>{escape(tip)}</title></rect>')
-    return _svg(w, h, body, "similarity heatmap")
+def _num(v, fmt: str) -> str:
+    return "" if v is None or pd.isna(v) else format(float(v), fmt)
 
 
-def bars_svg(pairs: pd.DataFrame, a: str, b: str) -> Markup:
-    """Irritant rates (share of respondents) of both sides, one group of two bars per pair."""
-    rows = pairs.dropna(subset=["rate_a", "rate_b"])
-    if rows.empty:
-        return Markup("<p><em>No pair with unit data.</em></p>")
-    top = max(float(rows[["rate_a", "rate_b"]].max().max()), 0.01)
-    bw, gap, left, height = 14, 16, 40, 180
-    w = left + len(rows) * (2 * bw + gap) + 140
-    body = [f'<line x1="{left}" y1="{height}" x2="{w - 130}" y2="{height}" stroke="#333"/>',
-            f'<text x="{left - 4}" y="{height}" text-anchor="end">0</text>',
-            f'<text x="{left - 4}" y="20" text-anchor="end">{top:.0%}</text>']
-    for n, r in enumerate(rows.itertuples()):
-        x = left + n * (2 * bw + gap)
-        for k, (v, col) in enumerate(((r.rate_a, _PALETTE[0]), (r.rate_b, _PALETTE[1]))):
-            hh = (height - 20) * float(v) / top
-            tip = f"pair {r.pair}: {float(v):.1%}"
-            body.append(f'<rect x="{x + k * bw}" y="{height - hh}" width="{bw - 1}" height="{hh}" fill="{col}">'
-                        f'<title>{escape(tip)}</title></rect>')
-        body.append(f'<text x="{x + bw}" y="{height + 14}" text-anchor="middle">{r.pair}</text>')
-    for k, (name, col) in enumerate(((a, _PALETTE[0]), (b, _PALETTE[1]))):
-        body.append(f'<rect x="{w - 120}" y="{20 + 16 * k}" width="10" height="10" fill="{col}"/>'
-                    f'<text x="{w - 105}" y="{29 + 16 * k}">{escape(name)}</text>')
-    return _svg(w, height + 24, body, "irritant rates")
+def _lead_words(r, a: str, b: str, period: str | None) -> str:
+    """``"employee leads by 1 month"``, or ``""`` when no lead was claimed."""
+    if r.lead in (a, b) and not pd.isna(r.best_lag):
+        k = abs(int(r.best_lag))
+        return f"{r.lead} leads by {k} {period or 'period'}{'s' if k > 1 else ''}"
+    return ""
 
 
-def scatter_svg(units: pd.DataFrame, a: str, b: str, title: str) -> Markup:
-    """Unit-level scatter: B's irritant rate (x) against A's (y), point size by respondents."""
-    u = units[units.get("used", True) == True] if "used" in units else units  # noqa: E712
-    if u.empty:
-        return Markup("")
-    x, y = u["rate_b"].to_numpy(float), u["rate_a"].to_numpy(float)
-    size, pad = 220, 36
-    mx, my = max(x.max(), 1e-3) * 1.1, max(y.max(), 1e-3) * 1.1
-    body = [f'<rect x="{pad}" y="6" width="{size}" height="{size}" fill="none" stroke="#999"/>',
-            f'<text x="{pad + size / 2}" y="{size + 30}" text-anchor="middle">{escape(b)} rate (0–{mx:.0%})</text>',
-            f'<text transform="translate(10,{6 + size / 2}) rotate(-90)" text-anchor="middle">{escape(a)} rate (0–{my:.0%})</text>',
-            f'<text x="{pad + 4}" y="18">{escape(title)}</text>']
-    n = u["n_a"].to_numpy(float) + u["n_b"].to_numpy(float)
-    for xi, yi, ni, name in zip(x, y, n, u["unit"].astype(str)):
-        cx, cy = pad + size * xi / mx, 6 + size * (1 - yi / my)
-        body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{2 + 2 * math.sqrt(ni / max(n.max(), 1)) * 3:.1f}" '
-                    f'fill="{_PALETTE[0]}" fill-opacity="0.6"><title>{escape(name)}</title></circle>')
-    return _svg(size + pad + 10, size + 40, body, title)
+def pair_sentence(r, a: str, b: str, period: str | None = None) -> str:
+    """A mirrored pair in plain words (labels already masked)."""
+    name = f"{a} « {r.label_a} » ↔ {b} « {r.label_b} »"
+    link = (f"r = {_num(r.linkage_r, '+.2f')} over {int(r.n_units)} units, q = {_num(r.linkage_q, '.2g')}"
+            if not pd.isna(r.linkage_r) else "")
+    if r.verdict == "mirrored":
+        ci = "" if pd.isna(r.similarity_low) else \
+            f" [{_num(r.similarity_low, '.2f')}, {_num(r.similarity_high, '.2f')}]"
+        text = (f"{name}: the same irritant on both sides (similarity {_num(r.similarity, '.2f')}{ci}), "
+                f"and units where it is more frequent among {b} have it more often among {a} ({link})")
+    else:  # linked, different topics
+        text = (f"{name}: different topics, but units with more {b} irritants on the one have more {a} "
+                f"irritants on the other ({link}; exploratory screen)")
+    lead = _lead_words(r, a, b, period)
+    return text + (f"; {lead}." if lead else ".")
 
 
-def lags_svg(linkage: dict, pairs: pd.DataFrame, b: str) -> Markup:
-    """Cross-lagged correlation per pair; lag +k: the B side leads by k periods."""
-    series = [(r.pair, linkage[r.pair]) for r in pairs.itertuples()
-              if r.pair in linkage and linkage[r.pair].get("lags") and not all(np.isnan(linkage[r.pair]["lag_r"]))]
-    if not series:
-        return Markup("<p><em>No dated unit data for lead/lag.</em></p>")
-    lags = series[0][1]["lags"]
-    w, h, left, top = 420, 220, 40, 14
-    lo = min(-0.3, min(np.nanmin(s["lag_r"]) for _, s in series))
-    hi = max(0.3, max(np.nanmax(s["lag_r"]) for _, s in series))
+def compact_table(pairs: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """The pair table as shown in the page: nine columns, mirrored pairs first (then by verdict, then pair
+    number); ``_cls`` is each row's CSS class (not shown)."""
+    order = {v: i for i, v in enumerate(VERDICTS)}
+    p = pairs.assign(_o=pairs["verdict"].map(order).fillna(len(order))).sort_values(["_o", "pair"], kind="stable")
+    ci = [f"{_num(s, '.2f')} [{_num(lo, '.2f')}, {_num(hi, '.2f')}]" if not pd.isna(lo) else _num(s, ".2f")
+          for s, lo, hi in zip(p["similarity"], p["similarity_low"], p["similarity_high"])]
+    return pd.DataFrame({
+        "#": p["pair"].astype(int).to_numpy(),
+        f"{a} topic": [f"{int(t)} {lab}" for t, lab in zip(p["topic_a"], p["label_a"])],
+        f"{b} topic": [f"{int(t)} {lab}" for t, lab in zip(p["topic_b"], p["label_b"])],
+        "similarity [95% CI]": ci,
+        "units": p["n_units"].astype(int).to_numpy(),
+        "unit r": [_num(v, "+.2f") for v in p["linkage_r"]],
+        "q (units)": [_num(v, ".2g") for v in p["linkage_q"]],
+        "lead": p["lead"].astype(str).to_numpy(),
+        "verdict": p["verdict"].astype(str).to_numpy(),
+        "_cls": ["v-mirrored" if v in MIRRORED else "v-linked" if v.startswith("linked") else ""
+                 for v in p["verdict"].astype(str)],
+    })
 
-    def px(k):
-        return left + (w - left - 120) * (k - lags[0]) / max(lags[-1] - lags[0], 1)
 
-    def py(v):
-        return top + (h - top - 30) * (hi - v) / (hi - lo)
+def _inline(svg: str) -> str:
+    """A figure's SVG made fit for an inline, self-contained page: no metadata block, no namespace URLs
+    the HTML parser does not need (``xlink:href`` is understood without its declaration)."""
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, count=1, flags=re.S)
+    return svg.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "", 1)
 
-    body = [f'<line x1="{left}" y1="{py(0):.1f}" x2="{w - 120}" y2="{py(0):.1f}" stroke="#999"/>',
-            f'<text x="{(left + w - 120) / 2}" y="{h - 4}" text-anchor="middle">lag (+k: {escape(b)} leads)</text>']
-    for k in lags:
-        body.append(f'<text x="{px(k):.1f}" y="{h - 18}" text-anchor="middle">{k:+d}</text>')
-    body.append(f'<text x="{left - 4}" y="{py(hi) + 4:.1f}" text-anchor="end">{hi:.2f}</text>'
-                f'<text x="{left - 4}" y="{py(lo):.1f}" text-anchor="end">{lo:.2f}</text>')
-    for n, (pid, s) in enumerate(series[:6]):
-        col = _PALETTE[n % len(_PALETTE)]
-        pts = " ".join(f"{px(k):.1f},{py(v):.1f}" for k, v in zip(lags, s["lag_r"]) if not np.isnan(v))
-        body.append(f'<polyline points="{pts}" fill="none" stroke="{col}" stroke-width="2"/>')
-        body.append(f'<text x="{w - 110}" y="{top + 14 * n + 8}" fill="{col}">pair {pid}</text>')
-    return _svg(w, h, body, "lead/lag")
+
+def report_figures(m: Mirror, pairs: pd.DataFrame, privacy: PrivacyConfig, pipeline=None) -> dict:
+    """``name → (inline SVG, caption)`` from :func:`verbatim.figures.report_figures`, drawn on copies whose
+    topic labels are masked (the figures print labels); ``{}`` (and a warning) if drawing fails."""
+    from .. import figures
+
+    shown = copy.copy(m)
+    shown.pairs_ = pairs
+    shown.topics_ = mask_labels(m.topics_, ("label",), privacy)
+    pipe = None
+    if pipeline is not None and hasattr(pipeline, "topics_"):
+        pipe = SimpleNamespace(topics_=mask_labels(pipeline.topics_, ("label",), privacy),
+                               rates_=getattr(pipeline, "rates_", None) or {})
+    try:
+        figs = figures.report_figures(shown, pipe)
+    except Exception as e:  # a report without figures beats no report
+        log.warning("report figures not drawn: %s", e)
+        return {}
+    return {k: (_inline(s), c) for k, (s, c) in figs.items()}
+
 
 
 def examples(m: Mirror, source: str, topic: int, n: int = 2, privacy: PrivacyConfig | None = None) -> list[str]:
@@ -147,8 +127,11 @@ def examples(m: Mirror, source: str, topic: int, n: int = 2, privacy: PrivacyCon
     cand = cand[shown_allowed(cand, privacy, population=s).to_numpy()]
     if "topic_similarity" in cand:
         cand = cand.sort_values("topic_similarity", ascending=False)
-    texts = []
+    texts, seen = [], set()
     for t in cand["text"].astype(str):
+        if t in seen:  # the same comment again: masking it again would give the same text
+            continue
+        seen.add(t)
         t = mask_pii(t, privacy)
         if t not in texts:
             texts.append(t)
@@ -158,32 +141,80 @@ def examples(m: Mirror, source: str, topic: int, n: int = 2, privacy: PrivacyCon
 
 
 _TEMPLATE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Miroir {{ a }} ↔ {{ b }} — verbatim</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
-table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}
-th{background:#f3f3f3}.v-mirrored,.v-linked{background:#e6f4ea}.ex{font-size:12px;color:#444}
-.pair{border:1px solid #ddd;padding:.5em 1em;margin:1em 0}h2{border-bottom:1px solid #ccc}</style></head><body>
-<h1>Miroir / Mirror: {{ a }} ↔ {{ b }}</h1>
-<p><strong>Test global / global test</strong>: {{ global_test }}</p>
-<p><strong>Indice de symétrie / symmetry index</strong>: {{ index }} — part du volume d'irritants « {{ a }} » dans des
-thèmes miroirs d'irritants « {{ b }} » / share of {{ a }} irritant volume in topics mirrored by {{ b }} irritants
-(IC 95 % par bootstrap des {{ resampled }} / 95% bootstrap CI over {{ resampled }}).</p>
-<p>{{ n_pairs }} paires examinées / pairs examined; {{ n_mirrored }} miroir(s) / mirrored.</p>
-<h2>Paires / Pairs</h2>
-{{ table }}
-<h2>Similarité des thèmes / Topic similarity</h2>
-<p>Cosinus des centroïdes centrés ; cases encadrées = paires retenues. / Centred centroid cosine; outlined cells are the pairs kept.</p>
-{{ heatmap }}
-<h2>Taux d'irritants / Irritant rates</h2>{{ bars }}
-<h2>Paires et verbatims / Pairs and verbatims</h2>
-{% for p in cards %}<div class="pair"><h3>{{ p.title }}</h3><p>{{ p.stats }}</p>
-<div style="display:flex;gap:2em"><div><strong>{{ a }}</strong><ul class="ex">{% for t in p.ex_a %}<li>{{ t }}</li>{% else %}<li><em>aucun exemple montrable (seuil d'anonymat) / none shown (anonymity threshold)</em></li>{% endfor %}</ul></div>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Miroir {{ a }} ↔ {{ b }} — verbatim</title>
+<style>
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:0 auto;padding:1.2em 1.5em 3em;
+color:#222;line-height:1.45;overflow-wrap:break-word}
+h1{font-size:1.6em;margin:.3em 0}h2{border-bottom:1px solid #ccc;margin-top:2em;font-size:1.3em}h3{font-size:1.05em}
+.question{color:#555;margin-top:0}
+nav{font-size:13px;margin:.5em 0 1em}nav a{margin-right:.9em;white-space:nowrap}
+.answer{background:#f4f8fd;border-left:5px solid #1f77b4;padding:.6em 1.2em;margin:1em 0}
+.answer .k{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#555;margin:.9em 0 .1em}
+.answer .v{font-size:1.15em;margin:0}.answer .big{font-size:1.5em;font-weight:600}
+.answer .detail{font-size:12px;color:#555;margin:.2em 0}
+.answer ol{margin:.3em 0;padding-left:1.4em}.answer li{margin:.25em 0}
+.yes{color:#1a7f37}.no{color:#9a6700}
+.tablewrap{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse;font-size:12px;max-width:100%}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}table.pairs td:not(:nth-child(2)):not(:nth-child(3)){overflow-wrap:normal}
+th{background:#f3f3f3}tr.v-mirrored td{background:#e6f4ea}tr.v-linked td{background:#f4f9f5}
+caption{caption-side:bottom;text-align:left;font-size:12px;color:#555;padding-top:.3em}
+.download{font-size:14px}
+figure{margin:1.2em 0;max-width:100%}figure svg{max-width:100%;height:auto}
+figcaption{font-size:13px;color:#444;margin-top:.3em}
+.pair{border:1px solid #ddd;border-radius:4px;padding:.2em 1em .8em;margin:1em 0}
+.pair .stats{font-size:13px;color:#333}
+.cols{display:flex;flex-wrap:wrap;gap:.5em 2em}.cols>div{flex:1 1 280px;min-width:0}
+.ex{font-size:12px;color:#444;padding-left:1.2em}
+.methods p,.limits li{font-size:14px}
+summary{cursor:pointer;color:#1f4f8a;margin:.3em 0}
+</style></head><body>
+<h1>Miroir / Mirror : {{ a }} ↔ {{ b }}</h1>
+<p class="question">Les irritants « {{ a }} » reflètent-ils les irritants « {{ b }} », unité par unité ? /
+Do {{ a }} irritants mirror {{ b }} irritants, unit by unit?</p>
+<nav><a href="#pairs">Paires / Pairs</a><a href="#figures">Figures</a><a href="#details">Détail / Details</a>
+<a href="#methods">Méthodes / Methods</a><a href="#limits">Limites / Limits</a></nav>
+<div class="answer">
+<p class="k">Test global / Global test</p>
+<p class="v"><span class="big {{ 'yes' if verdict_yes else 'no' }}">{{ verdict_word }}</span> — {{ global_plain }}</p>
+<p class="detail">{{ global_test }}</p>
+<p class="k">Indice de symétrie / Symmetry index</p>
+<p class="v"><span class="big">{{ index_value }}</span> {{ index_interval }}</p>
+<p class="detail">Part du volume d'irritants « {{ a }} » dans des thèmes miroirs d'irritants « {{ b }} » / share of
+{{ a }} irritant volume in topics mirrored by {{ b }} irritants (IC 95 % par bootstrap des {{ resampled }} / 95% bootstrap
+interval over {{ resampled }}).</p>
+<p class="k">Paires miroirs / Mirrored pairs: {{ n_mirrored }} sur / of {{ n_pairs }} paires examinées / pairs examined</p>
+{% if mirrored %}<ol>{% for s in mirrored %}<li>{{ s }}</li>{% endfor %}</ol>
+{% else %}<p class="v">Aucune paire miroir / No mirrored pair: no pair of topics is both similar and linked across
+units at q &lt; {{ cfg.alpha }}.</p>{% endif %}
+{% if n_through %}<p class="detail">{{ n_through }} autre(s) paire(s) liée(s) seulement à travers une paire plus forte /
+other pair(s) linked only through a stronger pair (see the table).</p>{% endif %}
+</div>
+<h2 id="pairs">Paires / Pairs</h2>
+<p>Une ligne par paire examinée, paires miroirs d'abord / One row per pair examined, mirrored pairs first (green).
+« unit r » : corrélation entre unités des taux d'irritants / correlation of the irritant rates across units;
+« q (units) » : sa valeur q / its q-value.</p>
+<div class="tablewrap">{{ table }}</div>
+<p class="download">Tableau complet / Full table: <a href="{{ csv }}" download>{{ csv }}</a> — {{ n_pairs }} paires /
+pairs × {{ n_columns }} colonnes / columns (p-values, intervals, irritant rates, lags, partial correlations).</p>
+<h2 id="figures">Figures</h2>
+{% for f in figs %}{{ f }}{% else %}<p><em>Figures non dessinées / figures not drawn.</em></p>{% endfor %}
+<h2 id="details">Paires en détail / Pairs in detail</h2>
+{% for p in cards %}<div class="pair"><h3>{{ p.title }}</h3><p class="stats">{{ p.stats }}</p>
+<div class="cols"><div><strong>{{ a }}</strong><ul class="ex">{% for t in p.ex_a %}<li>{{ t }}</li>{% else %}<li><em>aucun exemple montrable (seuil d'anonymat) / none shown (anonymity threshold)</em></li>{% endfor %}</ul></div>
 <div><strong>{{ b }}</strong><ul class="ex">{% for t in p.ex_b %}<li>{{ t }}</li>{% else %}<li><em>aucun exemple montrable (seuil d'anonymat) / none shown (anonymity threshold)</em></li>{% endfor %}</ul></div></div>
-{{ p.scatter }}</div>{% endfor %}
-<h2>Avance / retard — Lead / lag</h2>{{ lags }}
-<h2>Thèmes sans miroir / One-sided topics</h2>{{ one_sided }}
-{% if unit_index %}<h2>Indice par unité / Index per unit</h2>{{ unit_index }}{% endif %}
-<h2>Méthodes</h2>
+{{ p.scatter }}</div>{% else %}<p><em>Aucune paire retenue / no pair kept.</em></p>{% endfor %}
+<h2>Thèmes sans miroir / One-sided topics</h2>
+<p>Thèmes sans contrepartie significative de l'autre côté / topics with no significant counterpart on the other side.</p>
+<details><summary>{{ n_one_sided }} thème(s) / topic(s)</summary><div class="tablewrap">{{ one_sided }}</div></details>
+{% if unit_index %}<h2>Indice par unité / Index per unit</h2>
+<p>L'indice de symétrie de chaque unité, avec son intervalle / each unit's symmetry index, with its interval.</p>
+<details><summary>{{ n_units_index }} unité(s) / unit(s)</summary><div class="tablewrap">{{ unit_index }}</div></details>{% endif %}
+<div class="methods">
+<h2 id="methods">Méthodes</h2>
 <p>Chaque source a ses propres thèmes. La similarité de deux thèmes est le cosinus de leurs centroïdes
 (plongements des segments, chaque source centrée sur sa propre moyenne) ; l'appariement un-à-un est la méthode hongroise,
 complétée par des liens secondaires au-dessus de {{ cfg.secondary_threshold }}. La valeur p d'une paire vient d'un test
@@ -223,55 +254,94 @@ within-unit centred rates, claimed only when that maximum is significant. Exampl
 of {{ protected }} come only from groups ({{ groups }}) with at least {{ privacy.anonymity_threshold }} respondents, and
 all examples and topic labels are masked for e-mails, phone numbers, IBANs, social security numbers, postal addresses
 and names. Seed: {{ cfg.seed }}.</p>
+</div>
+<div class="limits">
+<h2 id="limits">Limites / Limits</h2>
+<ul>
+<li><strong>Association, pas cause / association, not cause.</strong> The unit linkage shows that the two sides'
+irritant rates move together across units (and, with dates, which one moves first); it does not show that one causes
+the other: a third factor (workload, location, unit size, a local event) can drive both.</li>
+<li><strong>Des unités, pas des personnes / units, not people.</strong> The correlations are between units; they say
+nothing about whether the same customers and employees are concerned (ecological fallacy).</li>
+<li><strong>Des thèmes estimés / estimated topics.</strong> Each source's topics come from embeddings and clustering;
+another model, segmentation or topic size can split or merge themes, and a label only summarises its top words. The
+intervals resample verbatims and units, not the topic model.</li>
+<li><strong>Puissance / power.</strong> Few units, or few respondents per unit, widen the intervals; units under
+{{ cfg.min_count }} respondents are left out and rates are shrunk towards the mean. A pair that is not mirrored is an
+absence of evidence, not evidence of absence.</li>
+<li><strong>Tests multiples / multiple testing.</strong> q-values control the false discovery rate within each family;
+pairs of different topics are an exploratory screen; the global test is the one test of the hypothesis.</li>
+<li><strong>L'indice dépend des paires / the index depends on the pairs.</strong> It counts the volume in pairs declared
+mirrored, so it moves with alpha ({{ cfg.alpha }}) and the similarity floor ({{ cfg.min_similarity }}).</li>
+<li><strong>Irritants détectés automatiquement / irritants are detected automatically</strong> (polarity model or tags):
+its errors move the rates of both sides. A lead needs dated data and several periods, and is a timing pattern, not a proof.</li>
+<li><strong>Confidentialité / privacy.</strong> Examples from groups under {{ privacy.anonymity_threshold }} respondents of a
+protected source are withheld and personal data are masked, so some cards show no example.</li>
+</ul>
+</div>
 </body></html>
 """
 
 
-def _html_table(df: pd.DataFrame) -> Markup:
-    env = Environment(autoescape=True)
-    t = env.from_string("<table><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr>{% for r in rows %}"
-                        "<tr class='{{ r[-1] }}'>{% for v in r[:-1] %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}</table>")
+def render_report(m: Mirror, privacy: PrivacyConfig | None = None, pipeline=None) -> str:
+    """The HTML report of a fitted :class:`Mirror` (examples and labels through :mod:`verbatim.privacy`);
+    with the fitted ``pipeline``, the figures add topic sizes and irritant rates by unit and over time.
+    It links the full pair table, ``mirror.csv``, expected beside it (:func:`~.run.run_mirror` writes both)."""
+    from ..figures import figure_html
 
-    def fmt(v):
-        if isinstance(v, float):
-            return "" if math.isnan(v) else f"{v:.3g}"
-        return "" if v is None or v is pd.NA else str(v)
-
-    cls = ["v-mirrored" if str(v) in MIRRORED else "" for v in df.get("verdict", pd.Series([""] * len(df)))]
-    rows = [[fmt(v) for v in row] + [c] for row, c in zip(df.itertuples(index=False), cls)]
-    return Markup(t.render(cols=list(df.columns), rows=rows))
-
-
-def render_report(m: Mirror, privacy: PrivacyConfig | None = None) -> str:
-    """The HTML report of a fitted :class:`Mirror` (examples and labels through :mod:`verbatim.privacy`)."""
     privacy = privacy or PrivacyConfig()
     cfg = m.config_
     a, b = cfg.pair
     pairs = mask_labels(m.pairs_, ("label_a", "label_b"), privacy)
-    labels_a = {int(r.topic): mask_label(r.label, privacy) for r in m.topics_[m.topics_["source"] == a].itertuples()}
-    labels_b = {int(r.topic): mask_label(r.label, privacy) for r in m.topics_[m.topics_["source"] == b].itertuples()}
-    marked = {(int(r.topic_a), int(r.topic_b)) for r in pairs.itertuples() if r.topic_match or r.verdict in MIRRORED}
+    figs = report_figures(m, pairs, privacy, pipeline)
+    n_fig = 0
+
+    def figure(name: str) -> Markup:
+        nonlocal n_fig
+        if name not in figs:
+            return Markup("")
+        n_fig += 1
+        svg, caption = figs[name]
+        return Markup(figure_html(svg, f"Figure {n_fig}. {caption}"))
+
+    general = [f for f in (figure(k) for k in ("heatmap", "rates_unit", "rates_time", "lead_lag", "topic_sizes")) if f]
+    shown = compact_table(pairs, a, b)
+    order = {int(p): i for i, p in enumerate(shown["#"])}
+    kept = pairs[pairs["topic_match"] | pairs["verdict"].isin(MIRRORED)]
     cards = []
-    for r in pairs[pairs["topic_match"] | pairs["verdict"].isin(MIRRORED)].itertuples():
+    for r in sorted(kept.itertuples(), key=lambda r: order.get(int(r.pair), 0)):
         stats = (f"similarité / similarity {r.similarity:.2f}"
                  + (f" [{r.similarity_low:.2f}, {r.similarity_high:.2f}], q = {r.q:.3g}" if not pd.isna(r.q) else "")
                  + (f"; lien par unité / unit linkage r = {r.linkage_r:+.2f}, p = {r.linkage_p:.3g}" if not pd.isna(r.linkage_r) else "")
                  + (f"; avance / lead: {r.lead}" if r.lead else "") + f" — {r.verdict}")
-        lk = m.linkage_.get(r.pair)
-        scatter = scatter_svg(lk["units"], a, b, f"pair {r.pair}") if lk is not None and len(lk["units"]) else Markup("")
         cards.append({"title": f"{r.pair}. {a} « {r.label_a} » ↔ {b} « {r.label_b} »", "stats": stats,
                       "ex_a": examples(m, a, int(r.topic_a), privacy=privacy),
                       "ex_b": examples(m, b, int(r.topic_b), privacy=privacy),
-                      "scatter": scatter})
-    table = readable_table(pairs).drop(columns=["topic_match"], errors="ignore")
+                      "scatter": figure(f"scatter_{r.pair}")})
+    g = m.global_
+    if g.status != "ok":
+        word, yes, plain = "Non testé / Not run", False, f"the global test could not be run ({g.status})."
+    elif g.significant:
+        word, yes, plain = "Oui / Yes", True, f"{a} and {b} irritant profiles co-vary across units (p = {g.p:.3g})."
+    else:
+        word, yes, plain = ("Non démontré / Not shown", False,
+                            f"no evidence that {a} and {b} irritant profiles co-vary across units (p = {g.p:.3g}).")
     idx = m.index_
-    index = (f"{idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}]" if not pd.isna(idx["index"]) else "—")
+    ok = not pd.isna(idx.get("index", float("nan")))
+    found = pairs[pairs["verdict"].isin(MIRRORED)]
+    mirrored = [pair_sentence(r, a, b, cfg.period)
+                for r in sorted(found.itertuples(), key=lambda r: order.get(int(r.pair), 0))]
     env = Environment(autoescape=True)
     return env.from_string(_TEMPLATE).render(
-        a=a, b=b, cfg=cfg, index=index, global_test=m.global_.text(a, b), resampled=idx.get("resampled", ""), n_pairs=len(pairs),
-        n_mirrored=int(pairs["verdict"].isin(MIRRORED).sum()), table=_html_table(table),
-        heatmap=heatmap_svg(m.similarity_, labels_a, labels_b, marked), bars=bars_svg(pairs, a, b), cards=cards,
-        lags=lags_svg(m.linkage_, pairs, b), one_sided=_html_table(mask_labels(m.one_sided_, ("label",), privacy).round(3)),
+        a=a, b=b, cfg=cfg, verdict_word=word, verdict_yes=yes, global_plain=plain, global_test=g.text(a, b),
+        index_value=f"{idx['index']:.1%}" if ok else "—",
+        index_interval=(f"[{idx['low']:.1%}, {idx['high']:.1%}]" if ok and not pd.isna(idx.get("low")) else ""),
+        resampled=idx.get("resampled", ""), n_pairs=len(pairs), n_mirrored=len(mirrored), mirrored=mirrored,
+        n_through=int((pairs["verdict"] == "linked through a stronger pair").sum()),
+        table=Markup(to_html(shown, max_rows=MAX_ROWS, row_class="_cls", css_class="pairs")),
+        csv=CSV_NAME, n_columns=len(readable_table(pairs).columns), figs=general, cards=cards,
+        one_sided=Markup(to_html(mask_labels(m.one_sided_, ("label",), privacy))), n_one_sided=len(m.one_sided_),
+        n_units_index=len(m.unit_index_),
         privacy=privacy, protected=", ".join(privacy.protected_sources) or "—",
         groups=" × ".join(group_columns(m.segments_, privacy)) or "source",
-        unit_index=_html_table(m.unit_index_.round(3)) if len(m.unit_index_) else "")
+        unit_index=Markup(to_html(m.unit_index_)) if len(m.unit_index_) else "")
