@@ -361,7 +361,7 @@ def test_a_failing_mirror_writes_nothing(saved, tmp_path, monkeypatch):
     out.mkdir()
     (out / "report.html").write_text("old report")
 
-    def boom(m):
+    def boom(*a, **k):
         raise RuntimeError("render failed")
 
     monkeypatch.setattr(report, "render_report", boom)
