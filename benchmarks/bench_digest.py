@@ -80,13 +80,14 @@ def main() -> None:
             p = Digest(office, args.period, history=False, pairs=planted).fit(pipe)
             pt = p.to_frame()
             has_pair = bool(pt["pair"].notna().any())
+            own = Digest(office, args.period, history=False).fit(pipe).to_frame()  # the artefact's own pairs
             held = int(d.withheld_.loc[d.withheld_["reason"] == "anonymity", "verbatims"].sum()) if len(d.withheld_) else 0
             rows.append({"office": office, "items": len(t), "irritants": int((t["polarity"] == "irritant").sum()),
                          "compliments": int((t["polarity"] == "compliment").sum()),
                          "customer": int((t["source"] == "customer").sum()),
                          "employee": int((t["source"] == "employee").sum()), "withheld_employee": held,
                          "second_digest_items": len(d2.to_frame()), "overlap_with_first": overlap,
-                         "planted_pair_shown": has_pair})
+                         "planted_pair_shown": has_pair, "own_pair_shown": bool(own["pair"].notna().any())})
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(table.to_string(index=False))
@@ -98,8 +99,11 @@ def main() -> None:
     print(f"sub-threshold employee verbatims shown, over {len(OPTION_SETS)} option sets x {len(offices)} offices: {leaks}")
     print(f"second digest for the same meeting sharing a verbatim with the first: "
           f"{int((table['overlap_with_first'] > 0).sum())}/{len(table)}")
-    print(f"mirrored pairs in the artefact's mirror table: {n_stored}; planted pair shown together: "
-          f"{int(table['planted_pair_shown'].sum())}/{len(table)} offices")
+    showable = table["withheld_employee"] == 0
+    print(f"mirrored pairs in the artefact's mirror table: {n_stored}; shown together: "
+          f"{int(table['own_pair_shown'].sum())}/{len(table)} offices "
+          f"({int(table.loc[showable, 'own_pair_shown'].sum())}/{int(showable.sum())} of those whose employees can be shown); "
+          f"with a planted pair table: {int(table['planted_pair_shown'].sum())}/{len(table)}")
 
 
 if __name__ == "__main__":
