@@ -106,12 +106,9 @@ MEANINGS: dict[str, str] = {
     "polarity.calibration": "How classifier scores become probabilities: `sigmoid` (Platt) or `isotonic`.",
     "polarity.cv_folds": "Cross-validation folds for calibration and the reported AUC.",
     "polarity.period": "Period of the irritant-rate tables (`D`, `W`, `M`, `Q`, `Y`).",
-    "polarity.spike_alpha": "Significance of a spike alert (one-sided Poisson test). Not read by the pipeline yet: "
-                            "pass it to `verbatim.spikes.spike_table(alpha=…)`.",
-    "polarity.spike_min_count": "Irritant segments a period needs before it can be a spike. Not read by the pipeline "
-                                "yet (`spike_table(min_count=…)`).",
-    "polarity.spike_history": "Trailing periods a spike is compared with. Not read by the pipeline yet "
-                              "(`spike_table(history=…)`).",
+    "polarity.spike_alpha": "Significance of a spike alert (one-sided Poisson test) in the alerts `verbatim score` writes.",
+    "polarity.spike_min_count": "Irritant segments a period needs before it can be a spike (score alerts).",
+    "polarity.spike_history": "Trailing periods a spike is compared with (score alerts).",
     # [mirror]
     "mirror.pair": "The two sources compared: the first is the side whose irritant volume the symmetry index measures.",
     "mirror.by": "The unit column for unit-level linkage (`unit`); none: topic similarity only.",
