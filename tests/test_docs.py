@@ -170,9 +170,10 @@ def test_an_option_without_a_meaning_is_reported(monkeypatch):
 
 
 def test_make_lab_uses_the_project_environment():
-    r = subprocess.run(["make", "-n", "lab"], capture_output=True, text=True, cwd=ROOT)
+    # under `make test` the parent make's flags make a nested make print "Entering/Leaving directory" lines
+    r = subprocess.run(["make", "--no-print-directory", "-n", "lab"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0
-    last = r.stdout.strip().splitlines()[-1]
+    last = [line for line in r.stdout.strip().splitlines() if not line.startswith("make[")][-1]
     assert ".venv/bin/jupyter lab" in last and "notebooks/01-explore.ipynb" in last
     # the notebooks' kernel is the environment's own python (jupyter_client maps "python" to sys.executable)
     from jupyter_client.kernelspec import KernelSpecManager
