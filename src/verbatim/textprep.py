@@ -15,14 +15,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# formulas and discourse markers at the start of a segment (French and English), with what follows
-_LEAD = (r"bonjour|bonsoir|salut|hello|hi|madame,?\s*monsieur|madame|monsieur|messieurs|chers? \w+"
-         r"|franchement|honn[eê]tement|sinc[eè]rement|clairement|bref|bon|alors voil[aà]|alors|voil[aà]"
-         r"|pour [eê]tre honn[eê]te|pour faire court|en r[ée]sum[ée]|que dire\W*|comme d'habitude"
+# formulas and discourse markers at the start of a segment (French and English), with what follows. Greetings
+# and phrases go whatever follows them; single words that also carry meaning ("bon accueil", "alors que")
+# go only when punctuation follows them ("Bon, …", "Alors : …").
+_LEAD = (r"bonjour|bonsoir|salut|hello|madame,?\s*monsieur|messieurs"
+         r"|pour [eê]tre honn[eê]te|pour faire court|en r[ée]sum[ée]|que dire|comme d'habitude"
          r"|comme toujours|comme chaque ann[ée]e|encore une fois|encore et toujours|toujours pareil"
          r"|rien ne change|rien n'a chang[ée]|cliente? (?:fid[eè]le|depuis \d+ ans)|en tant que cliente?"
-         r"|to be honest|honestly|frankly|as usual|once again")
-_LEAD_RE = re.compile(rf"^(?:(?:{_LEAD})\s*[,:;.!…\-–]*\s*)+", re.IGNORECASE)
+         r"|alors voil[aà]|to be honest|as usual|once again")
+_LEAD_WORD = (r"franchement|honn[eê]tement|sinc[eè]rement|clairement|bref|bon|alors|voil[aà]|madame|monsieur"
+              r"|hi|honestly|frankly")
+_LEAD_RE = re.compile(rf"^(?:(?:(?:{_LEAD})\s*[,:;.!…\-–]*|(?:{_LEAD_WORD})\s*[,:;.!…\-–]+)\s*)+", re.IGNORECASE)
 _TRAIL = (r"cordialement|bien cordialement|bien [aà] vous|salutations distingu[ée]es|merci d'avance"
           r"|merci par avance|bonne journ[ée]e|bonne soir[ée]e|regards|best regards|kind regards|thanks")
 _TRAIL_RE = re.compile(rf"(?:[\s,.;:!]*\b(?:{_TRAIL})\b[\s.!]*)+$", re.IGNORECASE)
