@@ -358,7 +358,7 @@ class MirrorConfig:
     min_similarity: float = 0.3
     secondary_threshold: float = 0.4
     screen: bool = True
-    n_screen_permutations: int = 9999
+    n_screen_permutations: int = 99999  # the screen tests every pair: its smallest p must survive BH over all of them
     min_topic_size: int = 20
     min_irritant_share: float = 0.2
     min_count: int = 10

@@ -351,6 +351,11 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
     za = {t: z(pair[0], t) for t in ea}
     zb = {t: z(pair[1], t) for t in eb}
     m = int(ok.sum())
+    n_tests = len(ea) * len(eb)
+    if n_tests / (cfg.n_screen_permutations + 1) > cfg.alpha / 2:
+        log.warning("linkage screen: %d permutations for %d pairs: even the smallest p cannot pass the false "
+                    "discovery rate; raise mirror.n_screen_permutations above %d", cfg.n_screen_permutations,
+                    n_tests, int(2 * n_tests / cfg.alpha))
     perms = unit_shuffles(rng, cfg.n_screen_permutations, m)
     tests = []
     for ta in ea:
