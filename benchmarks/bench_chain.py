@@ -81,8 +81,8 @@ def run_chain(folder: Path) -> dict:
 
 def score(res: dict) -> dict:
     pairs = {(d["customer"], d["employee"]): d for d in res["declared"]}
-    p1 = pairs.get(("A", "A'"))
-    return {"pair1": p1 is not None, "pair1_lead": bool(p1 and p1["lead"] == "employee"),
+    p1 = [d for d in res["declared"] if (d["customer"], d["employee"]) == ("A", "A'")]
+    return {"pair1": bool(p1), "pair1_lead": any(d["lead"] == "employee" for d in p1),
             "pair2": ("B", "B'") in pairs, "pair3": ("C", "C'") in pairs,
             "one_sided": sorted({t for c, e in pairs for t in (c, e.rstrip("'")) if t in ONLY_ONE_SIDE}),
             "global": res["global_p"] < 0.01, "any": bool(pairs)}
@@ -97,13 +97,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5], help="other generator seeds")
     ap.add_argument("--nulls", type=int, default=5, help="null samples (--no-mirrors), seeds 101, 102…")
+    ap.add_argument("--null-start", type=int, default=101, help="seed of the first null sample")
     ap.add_argument("--shipped-only", action="store_true")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     sys.path.insert(0, str(ROOT / "src"))
     runs = [("shipped", None, True)]
     if not a.shipped_only:
-        runs += [(f"seed {s}", s, True) for s in a.seeds] + [(f"null {101 + i}", 101 + i, False) for i in range(a.nulls)]
+        runs += [(f"seed {s}", s, True) for s in a.seeds] + [(f"null {a.null_start + i}", a.null_start + i, False)
+                                                                    for i in range(a.nulls)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, seed, mirrors in runs:
