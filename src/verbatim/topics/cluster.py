@@ -184,6 +184,9 @@ def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range:
     floor = max(min_share * len(x), min(min_size, len(x) // 4))  # and never topics of a few segments
     parts = size_aware_partitions(tree, counts, floor, k_range[1])
     idx = np.arange(len(x)) if len(x) <= sample else np.sort(rng.choice(len(x), size=sample, replace=False))
+    xs = x[idx].astype(np.float64)
+    dist = np.clip(1.0 - xs @ xs.T, 0.0, 2.0)  # cosine distances, computed once for every candidate
+    np.fill_diagonal(dist, 0.0)
     scores, labels_of = {}, {}
     for groups in parts:
         k = int(groups.max()) + 1
@@ -192,7 +195,7 @@ def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range:
         labels_of[k] = _attach_orphans(x, groups[point_labels])
         if not 2 <= len(np.unique(labels_of[k][idx])) < len(idx):  # silhouette needs 2..n−1 groups
             continue
-        scores[k] = float(silhouette_score(x[idx], labels_of[k][idx], metric="cosine"))
+        scores[k] = float(silhouette_score(dist, labels_of[k][idx], metric="precomputed"))
     if not scores:
         return _attach_orphans(x, parts[-1][point_labels]), scores
     best = max(scores.values())
