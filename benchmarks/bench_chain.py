@@ -48,9 +48,9 @@ def generate(out: Path, seed: int | None, mirrors: bool = True) -> Path:
 
 def theme_of_topics(segments: pd.DataFrame, labels_csv: Path) -> dict:
     """(source, topic) → the planted theme most of its single-theme segments carry."""
-    lab = pd.read_csv(labels_csv)
-    tag = {"commentaire": "", "ce_qui_irrite": "#cons", "ce_qui_va_bien": "#pros"}
-    lab["id"] = lab["ref"] + lab["field"].map(tag)
+    from verbatim.sample import read_labels
+
+    lab = read_labels(labels_csv)
     s = segments.assign(themes=segments["id"].map(dict(zip(lab["id"], lab["themes"]))))
     s = s[s["themes"].notna() & ~s["themes"].str.contains("|", regex=False) & (s["topic"] >= 0)]
     return {k: g["themes"].value_counts().index[0] for k, g in s.groupby(["source", "topic"])}

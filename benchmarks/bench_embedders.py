@@ -169,8 +169,9 @@ def theme_recovery(seg) -> dict:
     import pandas as pd
     from sklearn.metrics import adjusted_rand_score
 
-    lab = pd.read_csv(SAMPLE / "labels.csv")
-    lab["id"] = lab["ref"] + lab["field"].map({"commentaire": "", "ce_qui_va_bien": "#pros", "ce_qui_irrite": "#cons"})
+    from verbatim.sample import read_labels
+
+    lab = read_labels(SAMPLE / "labels.csv")
     themes = lab.set_index("id")["themes"].fillna("").str.split("|")
     single = themes[themes.map(len) == 1].str[0]
     s = seg[seg["id"].isin(single.index)].assign(theme=lambda d: d["id"].map(single))

@@ -102,9 +102,9 @@ def test_planted_theme_is_recovered(sample_pipeline, source, theme):
     """Segments of a planted theme (whole sample) concentrate in few topics, and those topics are mostly that theme."""
     from conftest import SAMPLE
 
-    labels = pd.read_csv(SAMPLE / "labels.csv")
-    tag = {"commentaire": "", "ce_qui_va_bien": "#pros", "ce_qui_irrite": "#cons"}
-    labels["id"] = labels["ref"] + labels["field"].map(tag)
+    from verbatim.sample import read_labels
+
+    labels = read_labels(SAMPLE / "labels.csv")
     single = labels[labels["themes"].fillna("").str.split("|").map(lambda t: t == [theme])]["id"]
     s = sample_pipeline.segments_
     seg = s[(s["source"] == source) & s["id"].isin(set(single)) & (s["topic"] >= 0)]

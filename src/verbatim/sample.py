@@ -43,17 +43,26 @@ def sample_pipeline(model_dir: str | Path | None = None, config=None):
     return pipe
 
 
+#: the sample's text columns → the suffix ingest gives each verbatim's id (one verbatim per column)
+_FIELD_SUFFIX = {"commentaire": "", "ce_qui_irrite": "#cons", "ce_qui_va_bien": "#pros"}
+
+
+def read_labels(labels_csv: str | Path | None = None) -> pd.DataFrame:
+    """The sample's ``labels.csv`` (planted themes per text) with ``id``, the verbatim id ingest gives each text."""
+    lab = pd.read_csv(labels_csv or sample_dir() / "labels.csv")
+    return lab.assign(id=lab["ref"] + lab["field"].map(_FIELD_SUFFIX))
+
+
 def planted_topics(pipe, labels_csv: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pipeline's segments with the sample's *planted themes* as topics (a segment of a text with several
     themes takes the theme whose centroid is nearest) and ``irritant`` = the theme is negative; and the topic
     table. Feed both to ``Mirror().fit(segments=…, embeddings=pipe.embeddings_, topics=…)`` to see what the
     statistics find when the topics are right: it checks the statistics, not the topic stage."""
     sdir = sample_dir()
-    lab = pd.read_csv(labels_csv or sdir / "labels.csv")
+    lab = read_labels(labels_csv or sdir / "labels.csv")
     truth = json.loads((sdir / "ground_truth.json").read_text(encoding="utf-8"))
     negative = {k for k, v in truth["themes"].items() if v.get("polarity") == "negative"}
-    lab["key"] = lab["ref"] + lab["field"].map({"commentaire": "", "ce_qui_irrite": "#cons", "ce_qui_va_bien": "#pros"})
-    themes = dict(zip(lab["key"], lab["themes"].str.split("|")))
+    themes = dict(zip(lab["id"], lab["themes"].str.split("|")))
     seg, emb = pipe.segments_.copy(), np.asarray(pipe.embeddings_)
     th = seg["id"].map(themes)
     names = sorted({t for ts in themes.values() for t in ts})

@@ -367,20 +367,11 @@ class TopicClusterer:
         return centers, labels, sims[np.arange(len(x)), labels]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        labels, _ = predict_nearest(x, self.cluster_centers_, self.threshold_, self.mean_)
+        """Nearest topic (−1 below the outlier threshold), in the space ``fit`` clustered in."""
+        x = _normalise(_normalise(np.asarray(x, dtype=np.float32)) - self.mean_)
+        k = len(self.cluster_centers_)
+        labels, _ = _nearest_sided(x, self.cluster_centers_, np.zeros(k, np.int64), np.full(k, self.threshold_), None)
         return labels
-
-
-def predict_nearest(x: np.ndarray, centers: np.ndarray, threshold: float,
-                    mean: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest-centroid topics (−1 below ``threshold``) and the similarities (after centring on ``mean``)."""
-    x = _normalise(np.asarray(x, dtype=np.float32))
-    if mean is not None:
-        x = _normalise(x - mean)
-    sims = x @ np.asarray(centers, dtype=np.float32).T
-    best = sims.argmax(1)
-    s = sims[np.arange(len(x)), best]
-    return np.where(s >= threshold, best, -1).astype(np.int64), s
 
 
 class SidedClusterer:
