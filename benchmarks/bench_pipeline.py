@@ -35,7 +35,8 @@ def peak_mib() -> float:
 
 
 def load(n: int, seed: int = 0) -> pd.DataFrame:
-    """``n`` real comments, 60% customers and 40% employees, through verbatim's own ingest."""
+    """``n`` real comments through verbatim's own ingest: 40% employees (all there are when fewer), the
+    rest customers."""
     from verbatim.config import FileSpec, IngestConfig
     from verbatim.ingest import ingest
 
@@ -51,11 +52,10 @@ def load(n: int, seed: int = 0) -> pd.DataFrame:
                  date="date", score="score", unit="enterprise_name"),
     ]
     df = ingest(specs, IngestConfig()).verbatims
-    parts = []
-    for source, share in (("customer", 0.6), ("employee", 0.4)):
-        s = df[df["source"] == source]
-        parts.append(s.sample(n=min(len(s), int(round(n * share))), random_state=seed))
-    return pd.concat(parts, ignore_index=True)
+    emp, cust = df[df["source"] == "employee"], df[df["source"] == "customer"]
+    emp = emp.sample(n=min(len(emp), int(round(n * 0.4))), random_state=seed)
+    cust = cust.sample(n=min(len(cust), n - len(emp)), random_state=seed)
+    return pd.concat([cust, emp], ignore_index=True)
 
 
 def main(argv=None) -> int:
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     embedder = get_embedder(cfg.embed.embedder)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        emb = embed_texts(texts, embedder, None, cache=EmbeddingCache(tmp, embedder.id))
+        emb = embed_texts(texts, embedder, None, cache=EmbeddingCache(tmp, embedder.id), workers=cfg.embed.workers)
         stage("embed", t)
     t = time.perf_counter()
     pol = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segs, emb)

@@ -143,6 +143,8 @@ def test_unknown_key_in_toml_file(tmp_path):
         ({"ingest": {"files": [{"path": "a.csv", "text": "t", "source": "customer", "delimiter": ":"}]}},
          "file 'a.csv': delimiter must be one of ',', ';', '\\t', '|'; got ':'"),
         ({"seed": -1}, "seed must be a non-negative integer; got -1"),
+        ({"embed": {"workers": 0}}, "embed.workers must be 'auto' or a positive integer; got 0"),
+        ({"embed": {"workers": "all"}}, "embed.workers must be 'auto' or a positive integer; got 'all'"),
     ],
 )
 def test_validation_messages(data, message):

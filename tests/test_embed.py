@@ -127,3 +127,32 @@ def test_sentence_transformers_missing_model_gives_clear_error(monkeypatch):
         emb.embed(["x"])
     msg = str(ex.value)
     assert "cannot be loaded offline" in msg and "--embedder st:/path/to/model" in msg
+
+
+def test_worker_processes_give_the_serial_vectors(tmp_path):
+    """`[embed] workers`: batches encoded in spawned worker processes come back in order, equal to the
+    serial path's; below MIN_TEXTS, or for an embedder that does not opt in, it stays serial."""
+    from verbatim.embed.parallel import MIN_TEXTS, n_workers
+
+    emb = get_embedder("hash:32")
+    texts = [f"colis {i} perdu au guichet {i % 97}" for i in range(MIN_TEXTS + 300)]
+    serial = embed_texts(texts, emb, None, workers=1, progress=False)
+    parallel = embed_texts(texts, emb, None, workers=2, progress=False)
+    np.testing.assert_array_equal(serial, parallel)
+    assert n_workers(2, emb, MIN_TEXTS - 1) == 1 and n_workers(2, emb, MIN_TEXTS) == 2
+
+    class Threaded:  # an encoder that does not declare `processes` stays in the calling process
+        id = "threaded"
+
+    assert n_workers("auto", Threaded(), 10 * MIN_TEXTS) == 1
+
+
+def test_use_embedder_pickles_without_its_model():
+    import pickle
+
+    from verbatim.embed._use import UseEmbedder
+
+    e = UseEmbedder(threads=1)
+    e._model = object()  # a loaded model is never sent to the workers
+    clone = pickle.loads(pickle.dumps(e))
+    assert clone.threads == 1 and clone._model is None and e._model is not None

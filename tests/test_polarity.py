@@ -178,3 +178,23 @@ def test_training_rows_get_cross_fitted_probabilities():
     # out-of-fold probabilities rank as well as the cross-validated AUC says, not better
     assert abs(auc(truth[labelled].astype(int), cf[labelled]) - auc(truth[labelled].astype(int), full[labelled])) < 0.05
     assert auc(truth[labelled].astype(int), cf[labelled]) <= auc(truth[labelled].astype(int), full[labelled]) + 1e-9
+
+
+@pytest.mark.parametrize("large", [20_000, 10])  # scikit-learn's folds, then the linear-time deal
+def test_folds_are_grouped_stratified_and_cover_every_row(monkeypatch, large):
+    from verbatim import polarity
+    from verbatim.polarity import _folds
+
+    monkeypatch.setattr(polarity, "LARGE", large)
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 400, 2000).astype(str)
+    y = (rng.random(400) < 0.3).astype(int)[groups.astype(int)]  # a verbatim's segments share its label
+    folds = _folds(y, groups, 5, seed=7)
+    tests = np.concatenate([te for _, te in folds])
+    assert sorted(tests.tolist()) == list(range(2000))  # every row tested exactly once
+    for tr, te in folds:
+        assert not set(groups[tr]) & set(groups[te])  # no verbatim straddles train and test
+        assert abs(y[te].mean() - y.mean()) < 0.06  # each fold holds the label's share
+    again = _folds(y, groups, 5, seed=7)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds, _folds(y, groups, 5, seed=8)))

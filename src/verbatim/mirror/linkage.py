@@ -22,9 +22,18 @@ least one irritant segment in the topic.
   with the exact joint null, Westfall & Young): one p-value that uses both
   views without a Bonferroni penalty for two correlated tests.
 - **Lead/lag**: within-unit demeaned cell rates; r at lags −L..+L, where lag
-  +k pairs B at period t with A at period t+k (B leads by k). The null
-  distribution of the largest lagged r comes from the same unit shuffles; the
-  best lag gives the lead only when that maximum is significant.
+  +k pairs B at period t with A at period t+k (B leads by k), reported as they
+  are. Which side leads is tested directly (:func:`lead_test`): does B's past
+  go with A's present more than A's past with B's present? Within each unit,
+  the asymmetry of the cross-products of its residual counts (observed minus
+  expected at the unit's own rate) at lags 1..L; under "neither leads" a
+  unit's two series are as likely forwards as backwards in time, and
+  reversing time flips the sign of its asymmetry, so random sign flips per
+  unit give the exact null. A lead is claimed when that two-sided p < alpha.
+  (The largest lagged r, tested against unit shuffles, said "something moves
+  together over time", not who moves first: at +1 and 0 months both r are
+  positive when the lead is real, and their order flipped from sample to
+  sample.)
 """
 from __future__ import annotations
 
@@ -179,6 +188,39 @@ def _lagged(da, va, db, vb, max_lag: int) -> np.ndarray:
     return np.array(out)
 
 
+def lead_test(KA, NA, KB, NB, rng: np.random.Generator, n_flips: int = 9999,
+              max_lag: int = 2) -> tuple[float, float, int]:
+    """Which side leads, from U×T count matrices: ``(asymmetry, p, lag)``.
+
+    Residual counts ``e = k − n·(unit's own rate)`` (empty cells give 0); for each unit and lag k in
+    1..``max_lag``, ``Σ_t e_A[t+k]·e_B[t] − e_A[t]·e_B[t+k]``: positive when B's past goes with A's
+    present (B leads). The statistic is the sum over units and lags; its null flips each unit's sign
+    at random (time reversal, see module doc); ``p`` is two-sided. ``lag`` is the lag with the
+    largest asymmetry in the statistic's direction, signed like the lag of :func:`_lagged` (+k: B
+    leads by k). NaN when fewer than 3 units or periods carry both sides.
+    """
+    KA, NA, KB, NB = (np.asarray(v, float) for v in (KA, NA, KB, NB))
+    u, t = KA.shape
+    if u < 3 or t <= max_lag or max_lag < 1:
+        return np.nan, np.nan, 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pa = np.nan_to_num(KA.sum(1, keepdims=True) / NA.sum(1, keepdims=True))
+        pb = np.nan_to_num(KB.sum(1, keepdims=True) / NB.sum(1, keepdims=True))
+    ea, eb = KA - NA * pa, KB - NB * pb
+    per_lag = np.array([(ea[:, k:] * eb[:, :-k]).sum(1) - (ea[:, :-k] * eb[:, k:]).sum(1)
+                        for k in range(1, max_lag + 1)])  # lags × units
+    d = per_lag.sum(0)
+    if np.count_nonzero(d) < 3:
+        return np.nan, np.nan, 0
+    stat = float(d.sum())
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_flips, u))
+    null = signs @ d
+    p = float((1 + np.sum(np.abs(null) >= abs(stat) - 1e-12)) / (1 + n_flips))
+    direction = 1 if stat >= 0 else -1
+    lag = int(np.argmax(direction * per_lag.sum(1))) + 1
+    return stat, p, direction * lag
+
+
 def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 3,
                  min_units: int = 8, max_lag: int = 2, alternative: Alternative = "greater",
                  perms: np.ndarray | None = None) -> dict:
@@ -200,21 +242,16 @@ def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int =
     lag_r = _lagged(da, va, db, vb, max_lag)
     u = ra.shape[0]
     perms = perms if perms is not None else unit_shuffles(rng, n_permutations, u)
-    n_permutations = len(perms)
-    null_cell = np.empty(n_permutations)
-    null_lag = np.empty((n_permutations, len(lags)))
+    null_cell = np.empty(len(perms))
     for b, perm in enumerate(perms):
         null_cell[b] = _pooled_r(np.nan_to_num(ra), np.nan_to_num(rb[perm]), va & vb[perm])
-        null_lag[b] = _lagged(da, va, db[perm], vb[perm], max_lag)
     null_cell = np.nan_to_num(null_cell, nan=0.0)
-    null_lag = np.nan_to_num(null_lag, nan=0.0)
     finite = np.nan_to_num(lag_r, nan=-np.inf)
-    best = int(np.argmax(finite))
-    stat = float(finite[best])
-    lag_p = float((1 + np.sum(null_lag.max(1) >= stat - 1e-12)) / (1 + n_permutations))
+    _, lag_p, lead_lag = lead_test(KA, NA, KB, NB, rng, max(n_permutations, 9999), max_lag)
     res.update(status="ok", cell_r=cell_r,
                cell_p=_pvalue(cell_r, null_cell, alternative) if not np.isnan(cell_r) else np.nan,
-               lag_r=[float(x) for x in lag_r], best_lag=lags[best], lag_p=lag_p, null_cell=null_cell)
+               lag_r=[float(x) for x in lag_r], best_lag=lags[int(np.argmax(finite))], lag_p=lag_p,
+               lead_lag=lead_lag, null_cell=null_cell)
     return res
 
 
@@ -237,19 +274,22 @@ def linkage_test(ka, na, kb, nb, KA, NA, KB, NB, rng: np.random.Generator, n_per
         return out
     c = cell_linkage(*(np.asarray(m, float)[ok] for m in (KA, NA, KB, NB)), rng, n_permutations, min_cell_count,
                      min_units, max_lag, alternative, perms=perms)
-    out.update({k: c[k] for k in ("cell_r", "cell_p", "lag_r", "best_lag", "lag_p", "n_cells")})
+    out.update({k: c[k] for k in ("cell_r", "cell_p", "lag_r", "best_lag", "lag_p", "n_cells") if k in c})
+    if c.get("lead_lag"):
+        out["lead_lag"] = c["lead_lag"]
     if not np.isnan(c["cell_p"]):
         out["joint_p"] = min_p_combined([u["r"], c["cell_r"]], [u["null"], c["null_cell"]], alternative)
     return out
 
 
-def lead_of(best_lag: int | None, lag_p: float, alpha: float, a: str, b: str) -> str:
-    """Which side leads: ``b`` when the best lag is positive, ``a`` when negative, 'same period' at 0."""
-    if best_lag is None or np.isnan(lag_p):
+def lead_of(lead_lag: int | None, lag_p: float, alpha: float, a: str, b: str) -> str:
+    """Which side leads (:func:`lead_test`): ``b`` when its lag is positive, ``a`` when negative, once
+    the time-reversal test rejects "neither leads" at ``alpha``."""
+    if not lead_lag or np.isnan(lag_p):
         return TOO_LITTLE
     if lag_p >= alpha:
         return "no clear lead"
-    return b if best_lag > 0 else a if best_lag < 0 else "same period"
+    return b if lead_lag > 0 else a
 
 
 def count_matrices(ta: pd.DataFrame, tb: pd.DataFrame) -> tuple[list, list, tuple[np.ndarray, ...]]:
@@ -304,7 +344,10 @@ def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: int, to
     out.update(lk)
     out["units"] = units.reset_index().rename(columns={by: "unit"})
     if mats[0] is not None:
-        out["lead"] = lead_of(out["best_lag"], out["lag_p"], alpha, pair[0], pair[1])
+        lead_lag = out.pop("lead_lag", None)
+        out["lead"] = lead_of(lead_lag, out["lag_p"], alpha, pair[0], pair[1])
+        if out["lead"] in pair:  # the lag the lead was found at, signed (+k: the second source leads)
+            out["best_lag"] = lead_lag
     return out
 
 

