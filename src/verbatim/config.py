@@ -217,7 +217,7 @@ class EmbedConfig:
     batch_size: int = 256
     cache: bool = True
     prepare: bool = True  # casefold, drop greetings/closings and repeated punctuation before encoding
-    workers: int | Literal["auto"] = "auto"  # processes encoding at fit time (single-threaded encoders)
+    workers: int | Literal["auto"] = "auto"
 
     def __post_init__(self) -> None:
         _check_positive("embed", "batch_size", self.batch_size)

@@ -247,7 +247,8 @@ def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int =
         null_cell[b] = _pooled_r(np.nan_to_num(ra), np.nan_to_num(rb[perm]), va & vb[perm])
     null_cell = np.nan_to_num(null_cell, nan=0.0)
     finite = np.nan_to_num(lag_r, nan=-np.inf)
-    _, lag_p, lead_lag = lead_test(KA, NA, KB, NB, rng, max(n_permutations, 9999), max_lag)
+    # the lead test draws from a child stream: adding it leaves every other test's shuffles unchanged
+    _, lag_p, lead_lag = lead_test(KA, NA, KB, NB, rng.spawn(1)[0], max(n_permutations, 9999), max_lag)
     res.update(status="ok", cell_r=cell_r,
                cell_p=_pvalue(cell_r, null_cell, alternative) if not np.isnan(cell_r) else np.nan,
                lag_r=[float(x) for x in lag_r], best_lag=lags[int(np.argmax(finite))], lag_p=lag_p,
