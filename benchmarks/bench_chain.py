@@ -59,12 +59,13 @@ def theme_of_topics(segments: pd.DataFrame, labels_csv: Path) -> dict:
 
 
 def theme_lead(segments: pd.DataFrame, labels_csv: Path, max_lag: int = 1) -> float:
-    """p of the lead test (:func:`verbatim.mirror.linkage.lead_test`) on the planted themes A ↔ A'
+    """p of the lead test (:func:`verbatim.mirror.lead.lead_test`) on the planted themes A ↔ A'
     (segments flagged irritant by the pipeline, themes from ``labels.csv``): what the lead test can
     do when a topic holds all of a theme, the ceiling for the topics the chain finds."""
     import numpy as np
 
-    from verbatim.mirror.linkage import count_matrices, irritant_flags, lead_test
+    from verbatim.mirror.lead import lead_test
+    from verbatim.mirror.linkage import count_matrices, irritant_flags
     from verbatim.sample import read_labels
 
     lab = read_labels(labels_csv)

@@ -132,7 +132,7 @@ def main(argv=None) -> int:
         bare = time.perf_counter() - t
         print(f"bare encoder on the same {len(u):,} distinct texts: {bare:.0f} s ({len(u) / bare:.0f} texts/s); "
               f"verbatim's embed stage {times['embed']:.0f} s ({times['embed'] / bare:.2f}× the bare encoder); "
-              f"everything but the encoder: {total - bare:.0f} s")
+              f"everything but the embed stage: {total - times['embed']:.0f} s")
     return 0
 
 

@@ -133,7 +133,7 @@ def _lead_data(rng, lead: bool, u: int = 30, t: int = 12):
 
 def test_lead_test_holds_its_level_when_both_sides_move_in_the_same_month():
     """Strongly linked in the same month, nobody leading: the time-reversal test rejects at about its level."""
-    from verbatim.mirror.linkage import lead_test
+    from verbatim.mirror.lead import lead_test
 
     rng = np.random.default_rng(11)
     ps = np.array([lead_test(*_lead_data(rng, lead=False), rng, 999, 2)[1] for _ in range(300)])
@@ -437,3 +437,4 @@ def test_global_test_says_why_it_was_not_run():
     assert m.global_.status == "no unit column" and np.isnan(m.global_.p) and not m.global_.significant
     assert m.global_.text("customer", "employee").startswith("global test: not run, no unit column")
     assert m.pairs_["linkage_r"].isna().all()
+

@@ -23,17 +23,10 @@ least one irritant segment in the topic.
   views without a Bonferroni penalty for two correlated tests.
 - **Lead/lag**: within-unit demeaned cell rates; r at lags −L..+L, where lag
   +k pairs B at period t with A at period t+k (B leads by k), reported as they
-  are. Which side leads is tested directly (:func:`lead_test`): does B's past
-  go with A's present more than A's past with B's present? Within each unit,
-  the asymmetry of the cross-products of its residual counts (observed minus
-  expected at the unit's own rate) at lags 1..L; under "neither leads" a
-  unit's two series are as likely forwards as backwards in time, and
-  reversing time flips the sign of its asymmetry, so random sign flips per
-  unit give the exact null. A lead is claimed when that two-sided p < alpha.
-  (The largest lagged r, tested against unit shuffles, said "something moves
+  are. Which side leads is tested directly, by time reversal
+  (:mod:`verbatim.mirror.lead`). (The largest lagged r against unit shuffles said "something moves
   together over time", not who moves first: at +1 and 0 months both r are
-  positive when the lead is real, and their order flipped from sample to
-  sample.)
+  positive when the lead is real, and their order flipped between samples.)
 """
 from __future__ import annotations
 
@@ -43,6 +36,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .lead import lead_test
 from .stats import _pvalue, min_p_combined, permutation_corr, unit_shuffles
 
 log = logging.getLogger("verbatim")
@@ -186,39 +180,6 @@ def _lagged(da, va, db, vb, max_lag: int) -> np.ndarray:
             xa, xva, xb, xvb = da[:, : t + lag], va[:, : t + lag], db[:, -lag:], vb[:, -lag:]
         out.append(_pooled_r(xa, xb, xva & xvb))
     return np.array(out)
-
-
-def lead_test(KA, NA, KB, NB, rng: np.random.Generator, n_flips: int = 9999,
-              max_lag: int = 2) -> tuple[float, float, int]:
-    """Which side leads, from U×T count matrices: ``(asymmetry, p, lag)``.
-
-    Residual counts ``e = k − n·(unit's own rate)`` (empty cells give 0); for each unit and lag k in
-    1..``max_lag``, ``Σ_t e_A[t+k]·e_B[t] − e_A[t]·e_B[t+k]``: positive when B's past goes with A's
-    present (B leads). The statistic is the sum over units and lags; its null flips each unit's sign
-    at random (time reversal, see module doc); ``p`` is two-sided. ``lag`` is the lag with the
-    largest asymmetry in the statistic's direction, signed like the lag of :func:`_lagged` (+k: B
-    leads by k). NaN when fewer than 3 units or periods carry both sides.
-    """
-    KA, NA, KB, NB = (np.asarray(v, float) for v in (KA, NA, KB, NB))
-    u, t = KA.shape
-    if u < 3 or t <= max_lag or max_lag < 1:
-        return np.nan, np.nan, 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pa = np.nan_to_num(KA.sum(1, keepdims=True) / NA.sum(1, keepdims=True))
-        pb = np.nan_to_num(KB.sum(1, keepdims=True) / NB.sum(1, keepdims=True))
-    ea, eb = KA - NA * pa, KB - NB * pb
-    per_lag = np.array([(ea[:, k:] * eb[:, :-k]).sum(1) - (ea[:, :-k] * eb[:, k:]).sum(1)
-                        for k in range(1, max_lag + 1)])  # lags × units
-    d = per_lag.sum(0)
-    if np.count_nonzero(d) < 3:
-        return np.nan, np.nan, 0
-    stat = float(d.sum())
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_flips, u))
-    null = signs @ d
-    p = float((1 + np.sum(np.abs(null) >= abs(stat) - 1e-12)) / (1 + n_flips))
-    direction = 1 if stat >= 0 else -1
-    lag = int(np.argmax(direction * per_lag.sum(1))) + 1
-    return stat, p, direction * lag
 
 
 def cell_linkage(KA, NA, KB, NB, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 3,

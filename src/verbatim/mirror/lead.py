@@ -1,0 +1,53 @@
+"""Who moves first: the lead test of a linked pair (time reversal, sign flips per unit).
+
+**The test** (:func:`lead_test`). Residual counts ``e = k − n·(unit's own rate)`` per unit × period
+cell (empty cells give 0). For each unit and lag k in 1..L, the asymmetry
+``Σ_t e_A[t+k]·e_B[t] − e_A[t]·e_B[t+k]`` is positive when B's past goes with A's present (B leads).
+The statistic sums it over units and lags. When neither side leads, a unit's two series are as likely
+forwards as backwards in time; reversing time flips the sign of the unit's asymmetry, so random sign
+flips per unit give the exact null (two-sided p).
+
+Tried and left out: reading a pair's lead on its "family" (every irritant topic of each side weighted
+by its unit-level correlation with the pair's topic, an exact test too since unit totals do not change
+under time reversal). On the sample the pair's own topics gave p 0.52 / 0.22 (shipped / seed 1), the
+family 0.25 / 0.29, and even the topics whose majority theme is the planted one (known from the
+labels) only 0.10 / 0.05, against 0.003 / 0.001 on the themes themselves: topics that hold 25–35% of
+their theme's comments carry too little of its month-to-month movement.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def residuals(K: np.ndarray, N: np.ndarray) -> np.ndarray:
+    """``K − N·(unit's own rate)``: counts above or below what the unit's rate over all periods expects."""
+    K, N = np.asarray(K, float), np.asarray(N, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.nan_to_num(K.sum(-1, keepdims=True) / N.sum(-1, keepdims=True))
+    return K - N * rate
+
+
+def lead_test_residuals(ea: np.ndarray, eb: np.ndarray, rng: np.random.Generator, n_flips: int = 9999,
+                        max_lag: int = 2) -> tuple[float, float, int]:
+    """:func:`lead_test` on residual matrices (units × periods)."""
+    u, t = ea.shape
+    if u < 3 or t <= max_lag or max_lag < 1:
+        return np.nan, np.nan, 0
+    per_lag = np.array([(ea[:, k:] * eb[:, :-k]).sum(1) - (ea[:, :-k] * eb[:, k:]).sum(1)
+                        for k in range(1, max_lag + 1)])  # lags × units
+    d = per_lag.sum(0)
+    if np.count_nonzero(d) < 3:
+        return np.nan, np.nan, 0
+    stat = float(d.sum())
+    null = rng.choice(np.array([-1.0, 1.0]), size=(n_flips, u)) @ d
+    p = float((1 + np.sum(np.abs(null) >= abs(stat) - 1e-12)) / (1 + n_flips))
+    direction = 1 if stat >= 0 else -1
+    return stat, p, direction * (int(np.argmax(direction * per_lag.sum(1))) + 1)
+
+
+def lead_test(KA, NA, KB, NB, rng: np.random.Generator, n_flips: int = 9999,
+              max_lag: int = 2) -> tuple[float, float, int]:
+    """Which side leads, from U×T count matrices: ``(asymmetry, p, lag)``; ``lag`` is the lag with the
+    largest asymmetry in the statistic's direction, signed (+k: B leads by k). NaN when fewer than 3
+    units carry an asymmetry."""
+    return lead_test_residuals(residuals(KA, NA), residuals(KB, NB), rng, n_flips, max_lag)
