@@ -438,3 +438,19 @@ def test_global_test_says_why_it_was_not_run():
     assert m.global_.text("customer", "employee").startswith("global test: not run, no unit column")
     assert m.pairs_["linkage_r"].isna().all()
 
+
+
+def test_heterogeneity_filter_keeps_topics_that_vary_across_units_and_is_blind_to_unit_order():
+    from verbatim.mirror.linkage import heterogeneity_p
+
+    rng = np.random.default_rng(2)
+    n = rng.integers(30, 120, 40)
+    flat = rng.binomial(n, 0.2)
+    varied = rng.binomial(n, rng.uniform(0.05, 0.5, 40))
+    assert heterogeneity_p(varied, n) < 0.001 and heterogeneity_p(flat, n) > 0.05
+    perm = rng.permutation(40)
+    assert heterogeneity_p(varied[perm], n[perm]) == pytest.approx(heterogeneity_p(varied, n))
+    # under homogeneity its p is uniform: the filter keeps about screen_filter of the flat topics
+    ps = np.array([heterogeneity_p(rng.binomial(n, 0.2), n) for _ in range(400)])
+    assert 0.06 <= (ps < 0.1).mean() <= 0.15
+    assert heterogeneity_p([0, 0], [20, 20]) == 1.0 and heterogeneity_p([3], [20]) == 1.0

@@ -313,11 +313,29 @@ def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: int, to
     return out
 
 
+def heterogeneity_p(k, n, min_count: int = 10) -> float:
+    """p of the chi-square test that a topic's irritant rate is the same in every unit (units with at
+    least ``min_count`` respondents): small when the rate varies beyond binomial noise. It uses one
+    side only and does not depend on which unit is which, so filtering the screen on it leaves the
+    unit-shuffle null of every remaining pair exact (independent filtering, Bourgon et al. 2010)."""
+    from scipy.stats import chi2
+
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    ok = n >= min_count
+    k, n = k[ok], n[ok]
+    if len(n) < 2 or k.sum() == 0 or k.sum() == n.sum():
+        return 1.0
+    p = k.sum() / n.sum()
+    stat = float((((k - n * p) ** 2) / (n * p * (1 - p))).sum())
+    return float(chi2.sf(stat, len(n) - 1))
+
+
 def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, shares: dict, skip: set,
                    by: str, irritant: np.ndarray, cfg, rng: np.random.Generator) -> list[dict]:
     """Exploratory screen: unit-level linkage of every pair of irritant topics (each side's topics with
-    ``cfg.min_topic_size`` segments and an irritant share ≥ ``cfg.min_irritant_share``) outside
-    ``skip`` (the confirmatory pairs); one shared set of unit shuffles, BH q-values over the screen.
+    ``cfg.min_topic_size`` segments, an irritant share ≥ ``cfg.min_irritant_share`` and a rate that
+    varies across units, :func:`heterogeneity_p` < ``cfg.screen_filter``) outside ``skip`` (the
+    confirmatory pairs); one shared set of unit shuffles, BH q-values over the screen.
     Returns every test (``topic_a``, ``topic_b``, ``r``, ``p``, ``q``); a significant positive one
     between dissimilar topics is a staff irritant that moves with a customer irritant in other
     words (La Poste's "root cause" mirror)."""
@@ -336,6 +354,16 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
     for src, ids in ((pair[0], ea), (pair[1], eb)):
         for t in ids:
             tabs[(src, t)] = count_table(segments, src, t, by, None, irritant)
+    if cfg.screen_filter < 1:  # independent filtering: topics whose rate varies across units
+        varies = {key: heterogeneity_p(tab["k"], tab["n"], cfg.min_count) < cfg.screen_filter
+                  for key, tab in tabs.items()}
+        n_before = len(ea) * len(eb)
+        ea = [t for t in ea if varies[(pair[0], t)]]
+        eb = [t for t in eb if varies[(pair[1], t)]]
+        log.info("linkage screen: %d of %d irritant topics vary across units (chi-square p < %g): %d pairs instead "
+                 "of %d", len(ea) + len(eb), len(varies), cfg.screen_filter, len(ea) * len(eb), n_before)
+        if not ea or not eb:
+            return []
     units = sorted(set.intersection(*[set(t.index) for t in tabs.values()]), key=str)
     if not units:
         return []

@@ -227,11 +227,15 @@ dans le thème (taux rétrécis par Bayes empirique, unités de moins de {{ cfg.
 {{ cfg.min_units }} unités, sinon « trop peu de données ») ; la valeur p vient de {{ cfg.n_permutations }} permutations
 des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
 petite des deux valeurs p est rapportée à sa propre distribution de permutation (min-p de Westfall–Young). Les paires de thèmes
-différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, FDR propre).
+différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, FDR propre), parmi les
+thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.screen_filter }}).
 Le test global relie, entre unités, les profils d'irritants des deux sources (tableaux unité × thème des taux
 rétrécis) : coefficient RV et plus forte corrélation entre deux thèmes, sur les mêmes {{ cfg.n_permutations }}
-permutations des unités, joints par min-p : une seule valeur p pour l'hypothèse, et non une par paire. L'avance est le décalage de corrélation maximale entre taux centrés par unité ; elle n'est affirmée que si ce maximum est
-significatif.</p>
+permutations des unités, joints par min-p : une seule valeur p pour l'hypothèse, et non une par paire. Qui précède
+l'autre : le passé d'un côté va-t-il plus avec le présent de l'autre que l'inverse (asymétrie des produits croisés décalés
+de 1 à {{ cfg.max_lag }} périodes) ? Sans avance, la série d'une unité est aussi probable à l'endroit qu'à l'envers :
+des renversements du temps tirés au hasard par unité donnent la loi nulle exacte ; l'avance n'est affirmée que si
+p &lt; {{ cfg.alpha }}.</p>
 <h2>Methods</h2>
 <p>Each source has its own topics. Two topics' similarity is the cosine of their centroids (segment embeddings
 each source centred on its own mean); one-to-one matching is Hungarian, plus secondary links above
@@ -245,12 +249,15 @@ in the topic (empirical-Bayes shrunk rates; units under {{ cfg.min_count }} resp
 {{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
 and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values is
 referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
-separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR); a linked pair that shares a
+separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR), among the topics whose rate
+varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.screen_filter }}); a linked pair that shares a
 topic with a more strongly linked pair is kept only if its partial correlation given that pair stays significant. The
 global test relates, across units, the two sources' irritant profiles (unit × topic tables of shrunk rates): the RV
 coefficient and the largest topic-pair correlation, on the same {{ cfg.n_permutations }} unit shuffles, joined by min-p:
-one p-value for the hypothesis rather than one per pair. The lead is the lag of largest correlation between
-within-unit centred rates, claimed only when that maximum is significant. Examples
+one p-value for the hypothesis rather than one per pair. Who moves first: does one side's past go with the other's
+present more than the reverse (the asymmetry of lagged cross-products at 1 to {{ cfg.max_lag }} periods)? When neither
+leads, a unit's series is as likely forwards as backwards, so random time reversals per unit give the exact null; a
+lead is claimed only when p &lt; {{ cfg.alpha }}. Examples
 of {{ protected }} come only from groups ({{ groups }}) with at least {{ privacy.anonymity_threshold }} respondents, and
 all examples and topic labels are masked for e-mails, phone numbers, IBANs, social security numbers, postal addresses
 and names. Seed: {{ cfg.seed }}.</p>
