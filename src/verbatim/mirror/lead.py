@@ -11,7 +11,7 @@ Tried and left out: reading a pair's lead on its "family" (every irritant topic 
 by its unit-level correlation with the pair's topic, an exact test too since unit totals do not change
 under time reversal). On the sample the pair's own topics gave p 0.52 / 0.22 (shipped / seed 1), the
 family 0.25 / 0.29, and even the topics whose majority theme is the planted one (known from the
-labels) only 0.10 / 0.05, against 0.003 / 0.001 on the themes themselves: topics that hold 25–35% of
+labels) only 0.10 / 0.05, against 0.003 / 0.001 on the themes themselves: topics that hold 15–40% of
 their theme's comments carry too little of its month-to-month movement.
 """
 from __future__ import annotations
