@@ -144,7 +144,7 @@ def test_unknown_key_in_toml_file(tmp_path):
          "file 'a.csv': delimiter must be one of ',', ';', '\\t', '|'; got ':'"),
         ({"seed": -1}, "seed must be a non-negative integer; got -1"),
         ({"embed": {"workers": 0}}, "embed.workers must be 'auto' or a positive integer; got 0"),
-        ({"mirror": {"screen_filter": 0}}, "mirror.screen_filter must be in (0, 1] (1: no filter); got 0"),
+        ({"mirror": {"variation_filter": 0}}, "mirror.variation_filter must be in (0, 1] (1: no filter); got 0"),
         ({"embed": {"workers": "all"}}, "embed.workers must be 'auto' or a positive integer; got 'all'"),
     ],
 )

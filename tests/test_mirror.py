@@ -256,8 +256,12 @@ def test_mirror_reports_the_global_test_first():
     assert "global test" in m._repr_html_() and "<table" in m._repr_html_()
     assert "global test" in render_report(m).split("<h2>")[0]
     seg, emb, topics = _synthetic(seed=2, linked=False)
-    m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
+    m = Mirror(**FAST, variation_filter=1).fit(segments=seg, embeddings=emb, topics=topics)
     assert m.global_.p > 0.05 and not m.global_.significant
+    # with the default filter no employee topic varies across units: the test says so and claims nothing
+    m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)
+    assert not m.global_.significant and m.global_.n_topics_b == 0
+    assert "no irritant topic varies across units on one side" in repr(m).splitlines()[1]
 
 
 def test_only_irritant_side_topics_are_compared_when_topics_have_a_side():
@@ -450,7 +454,7 @@ def test_heterogeneity_filter_keeps_topics_that_vary_across_units_and_is_blind_t
     assert heterogeneity_p(varied, n) < 0.001 and heterogeneity_p(flat, n) > 0.05
     perm = rng.permutation(40)
     assert heterogeneity_p(varied[perm], n[perm]) == pytest.approx(heterogeneity_p(varied, n))
-    # under homogeneity its p is uniform: the filter keeps about screen_filter of the flat topics
+    # under homogeneity its p is uniform: the filter keeps about variation_filter of the flat topics
     ps = np.array([heterogeneity_p(rng.binomial(n, 0.2), n) for _ in range(400)])
     assert 0.06 <= (ps < 0.1).mean() <= 0.15
     assert heterogeneity_p([0, 0], [20, 20]) == 1.0 and heterogeneity_p([3], [20]) == 1.0

@@ -363,7 +363,7 @@ class MirrorConfig:
     secondary_threshold: float = 0.4
     screen: bool = True
     n_screen_permutations: int = 99999  # the screen tests every pair: its smallest p must survive BH over all of them
-    screen_filter: float = 0.1
+    variation_filter: float = 0.1
     min_topic_size: int = 20
     min_irritant_share: float = 0.2
     min_count: int = 10
@@ -386,9 +386,9 @@ class MirrorConfig:
             raise ConfigError(f"mirror.alternative must be one of {', '.join(map(repr, typing.get_args(Alternative)))}; got {self.alternative!r}")
         if not 0 < self.alpha < 1:
             raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
-        if isinstance(self.screen_filter, bool) or not isinstance(self.screen_filter, (int, float)) \
-                or not 0 < self.screen_filter <= 1:
-            raise ConfigError(f"mirror.screen_filter must be in (0, 1] (1: no filter); got {self.screen_filter!r}")
+        if isinstance(self.variation_filter, bool) or not isinstance(self.variation_filter, (int, float)) \
+                or not 0 < self.variation_filter <= 1:
+            raise ConfigError(f"mirror.variation_filter must be in (0, 1] (1: no filter); got {self.variation_filter!r}")
         for name in ("n_permutations", "n_screen_permutations", "min_topic_size", "min_count", "min_cell_count",
                      "min_units"):
             _check_positive("mirror", name, getattr(self, name))

@@ -124,10 +124,11 @@ MEANINGS: dict[str, str] = {
     "mirror.secondary_threshold": "Similarity above which a non-Hungarian pair is kept as a secondary link (if it tests significant).",
     "mirror.screen": "Also screen every other pair of irritant topics on unit linkage (an exploratory family).",
     "mirror.n_screen_permutations": "Permutations of the exploratory screen (many pairs: needs more draws for its FDR).",
-    "mirror.screen_filter": "The screen keeps a topic only if its irritant rate varies across units beyond chance "
-                            "(chi-square test of homogeneity, p below this; `1`: every topic): a topic with the same "
-                            "rate everywhere cannot move with anything, and it costs the others false discovery rate. "
-                            "Valid (independent filtering): the test ignores the other side and which unit is which.",
+    "mirror.variation_filter": "A topic enters the screen and the global test only if its irritant rate varies across "
+                               "units beyond chance (chi-square test of homogeneity, p below this; `1`: every topic): a "
+                               "topic with the same rate everywhere cannot move with anything, and it costs the others "
+                               "power. Valid (independent filtering): the test ignores the other side and which unit "
+                               "is which.",
     "mirror.min_topic_size": "Segments a topic needs to enter the exploratory screen.",
     "mirror.min_irritant_share": "Share of a topic's segments that must be irritants for it to count as an irritant topic.",
     "mirror.min_count": "Respondents a unit needs on each side to enter the unit-level correlation.",

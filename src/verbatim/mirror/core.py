@@ -80,7 +80,8 @@ class GlobalTest:
         ta, tb = self.max_r_topics
         return (f"global test: {verdict}, p = {self.p:.3g} (RV = {self.value:.3f}, null mean {self.null_mean:.3f}, "
                 f"p = {self.rv_p:.3g}; largest pair r = {self.max_r:+.2f}, {a} {ta} ↔ {b} {tb}, p = {self.max_r_p:.3g}); "
-                f"{self.n_units} units, {self.n_topics_a} {a} × {self.n_topics_b} {b} irritant topics")
+                f"{self.n_units} units, {self.n_topics_a} {a} × {self.n_topics_b} {b} irritant topics that vary "
+                f"across units")
 
 
 class Mirror:
@@ -342,14 +343,15 @@ def add_verdicts(pairs: pd.DataFrame, cfg: MirrorConfig) -> pd.DataFrame:
 def global_test(segments: pd.DataFrame, al: Alignment, shares: dict, cfg: MirrorConfig, by: str | None,
                 irritant: np.ndarray, rng: np.random.Generator) -> GlobalTest:
     """The hypothesis itself, on all irritant topics (``min_topic_size`` segments, irritant share ≥
-    ``min_irritant_share``) of both sides: :func:`~.linkage.global_linkage`."""
+    ``min_irritant_share``, a rate that varies across units) of both sides: :func:`~.linkage.global_linkage`."""
     def eligible(st, src):
         sizes = np.bincount(st.labels, minlength=st.k)
         return [int(t) for t, n in zip(st.topic_ids, sizes)
                 if n >= cfg.min_topic_size and shares.get((src, int(t)), 0) >= cfg.min_irritant_share]
 
     res = global_linkage(segments, cfg.pair, eligible(al.a, cfg.pair[0]), eligible(al.b, cfg.pair[1]), by,
-                         irritant, rng, cfg.n_permutations, cfg.min_count, cfg.min_units, cfg.alternative)
+                         irritant, rng, cfg.n_permutations, cfg.min_count, cfg.min_units, cfg.alternative,
+                         cfg.variation_filter)
     return GlobalTest(alpha=cfg.alpha, **res)
 
 

@@ -44,6 +44,7 @@ log = logging.getLogger("verbatim")
 from ..config import Alternative, PeriodName as Period  # noqa: E402  (the choices live with the configuration)
 _FREQ = {"month": "M", "quarter": "Q", "week": "W", "year": "Y"}
 TOO_LITTLE = "too little data"
+NO_VARIATION = "no irritant topic varies across units on one side"
 
 
 # -- irritant flags -----------------------------------------------------------------------------
@@ -334,7 +335,7 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
                    by: str, irritant: np.ndarray, cfg, rng: np.random.Generator) -> list[dict]:
     """Exploratory screen: unit-level linkage of every pair of irritant topics (each side's topics with
     ``cfg.min_topic_size`` segments, an irritant share ≥ ``cfg.min_irritant_share`` and a rate that
-    varies across units, :func:`heterogeneity_p` < ``cfg.screen_filter``) outside ``skip`` (the
+    varies across units, :func:`heterogeneity_p` < ``cfg.variation_filter``) outside ``skip`` (the
     confirmatory pairs); one shared set of unit shuffles, BH q-values over the screen.
     Returns every test (``topic_a``, ``topic_b``, ``r``, ``p``, ``q``); a significant positive one
     between dissimilar topics is a staff irritant that moves with a customer irritant in other
@@ -354,14 +355,14 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
     for src, ids in ((pair[0], ea), (pair[1], eb)):
         for t in ids:
             tabs[(src, t)] = count_table(segments, src, t, by, None, irritant)
-    if cfg.screen_filter < 1:  # independent filtering: topics whose rate varies across units
-        varies = {key: heterogeneity_p(tab["k"], tab["n"], cfg.min_count) < cfg.screen_filter
+    if cfg.variation_filter < 1:  # independent filtering: topics whose rate varies across units
+        varies = {key: heterogeneity_p(tab["k"], tab["n"], cfg.min_count) < cfg.variation_filter
                   for key, tab in tabs.items()}
         n_before = len(ea) * len(eb)
         ea = [t for t in ea if varies[(pair[0], t)]]
         eb = [t for t in eb if varies[(pair[1], t)]]
         log.info("linkage screen: %d of %d irritant topics vary across units (chi-square p < %g): %d pairs instead "
-                 "of %d", len(ea) + len(eb), len(varies), cfg.screen_filter, len(ea) * len(eb), n_before)
+                 "of %d", len(ea) + len(eb), len(varies), cfg.variation_filter, len(ea) * len(eb), n_before)
         if not ea or not eb:
             return []
     units = sorted(set.intersection(*[set(t.index) for t in tabs.values()]), key=str)
@@ -424,14 +425,16 @@ def profile_table(segments: pd.DataFrame, source: str, topics, by: str, irritant
 
 def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, by: str,
                    irritant: np.ndarray, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
-                   min_units: int = 8, alternative: Alternative = "greater") -> dict:
+                   min_units: int = 8, alternative: Alternative = "greater", filter_p: float = 1.0) -> dict:
     """One test of the mirror hypothesis — do the two sides' irritant profiles co-vary across units? — on
     the units × topics tables of shrunk irritant rates (respondents with an irritant in the topic; units
     with ``min_count`` respondents on both sides; each topic's rates shrunk across units by empirical
     Bayes, so a topic seen in few respondents carries little variance). Statistics: the RV coefficient of
     the two tables (columns centred, not scaled: a theme split into two topics does not count twice) and
     the largest topic-pair correlation, on the same shuffles of which B unit goes with which A unit,
-    joined by min-p (:func:`~.stats.profile_test`)."""
+    joined by min-p (:func:`~.stats.profile_test`). With ``filter_p`` < 1 only the topics whose rate
+    varies across units (:func:`heterogeneity_p` < ``filter_p``) enter: the filter ignores the other
+    side and the unit order, so the shuffle null stays exact; ``n_topics_a/b`` count the topics used."""
     from .stats import profile_test
 
     res = {"value": np.nan, "p": np.nan, "rv_p": np.nan, "null_mean": np.nan, "max_r": np.nan,
@@ -452,9 +455,14 @@ def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
         k, n = k.loc[units], n.loc[units].to_numpy(float)
         x = np.column_stack([eb_shrink(k[c].to_numpy(float), n) for c in k.columns])
         keep = x.std(0) > 0
+        if filter_p < 1:
+            keep &= np.array([heterogeneity_p(k[c].to_numpy(float), n, min_count) < filter_p for c in k.columns])
         return x[:, keep], [int(t) for t, ok in zip(k.columns, keep) if ok]
 
     (x, ta), (y, tb) = shrunk(ka, na), shrunk(kb, nb)
+    res.update(n_topics_a=len(ta), n_topics_b=len(tb))
+    if not ta or not tb:
+        return res | {"status": NO_VARIATION}
     t = profile_test(x, y, n_permutations, rng, alternative)
     if np.isnan(t["p"]):
         res["status"] = "no variation"

@@ -26,6 +26,7 @@ from ..config import PrivacyConfig
 from ..privacy import group_columns, mask_labels, mask_pii, shown_allowed
 from ..render import to_html
 from .core import MIRRORED, VERDICTS, Mirror, readable_table
+from .linkage import NO_VARIATION
 
 log = logging.getLogger("verbatim")
 
@@ -228,9 +229,9 @@ dans le thème (taux rétrécis par Bayes empirique, unités de moins de {{ cfg.
 des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
 petite des deux valeurs p est rapportée à sa propre distribution de permutation (min-p de Westfall–Young). Les paires de thèmes
 différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, FDR propre), parmi les
-thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.screen_filter }}).
+thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.variation_filter }}).
 Le test global relie, entre unités, les profils d'irritants des deux sources (tableaux unité × thème des taux
-rétrécis) : coefficient RV et plus forte corrélation entre deux thèmes, sur les mêmes {{ cfg.n_permutations }}
+rétrécis, thèmes dont le taux varie entre unités) : coefficient RV et plus forte corrélation entre deux thèmes, sur les mêmes {{ cfg.n_permutations }}
 permutations des unités, joints par min-p : une seule valeur p pour l'hypothèse, et non une par paire. Qui précède
 l'autre : le passé d'un côté va-t-il plus avec le présent de l'autre que l'inverse (asymétrie des produits croisés décalés
 de 1 à {{ cfg.max_lag }} périodes) ? Sans avance, la série d'une unité est aussi probable à l'endroit qu'à l'envers :
@@ -250,9 +251,10 @@ in the topic (empirical-Bayes shrunk rates; units under {{ cfg.min_count }} resp
 and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values is
 referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
 separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR), among the topics whose rate
-varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.screen_filter }}); a linked pair that shares a
+varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.variation_filter }}); a linked pair that shares a
 topic with a more strongly linked pair is kept only if its partial correlation given that pair stays significant. The
-global test relates, across units, the two sources' irritant profiles (unit × topic tables of shrunk rates): the RV
+global test relates, across units, the two sources' irritant profiles (unit × topic tables of shrunk rates, topics
+whose rate varies across units): the RV
 coefficient and the largest topic-pair correlation, on the same {{ cfg.n_permutations }} unit shuffles, joined by min-p:
 one p-value for the hypothesis rather than one per pair. Who moves first: does one side's past go with the other's
 present more than the reverse (the asymmetry of lagged cross-products at 1 to {{ cfg.max_lag }} periods)? When neither
@@ -326,7 +328,11 @@ def render_report(m: Mirror, privacy: PrivacyConfig | None = None, pipeline=None
                       "ex_b": examples(m, b, int(r.topic_b), privacy=privacy),
                       "scatter": figure(f"scatter_{r.pair}")})
     g = m.global_
-    if g.status != "ok":
+    if g.status == NO_VARIATION:
+        word, yes, plain = ("Non démontré / Not shown", False,
+                            f"no evidence that {a} and {b} irritant profiles co-vary across units: on one side no "
+                            f"irritant topic's rate varies across units beyond chance.")
+    elif g.status != "ok":
         word, yes, plain = "Non testé / Not run", False, f"the global test could not be run ({g.status})."
     elif g.significant:
         word, yes, plain = "Oui / Yes", True, f"{a} and {b} irritant profiles co-vary across units (p = {g.p:.3g})."
