@@ -187,7 +187,7 @@ def global_simulation(pools: dict, n: int, n_perm: int, max_topics: int | None =
     """Null and planted rates of the global test and of the chosen pair's unit test, on the same datasets
     (``max_topics``: only the largest irritant topics of each side, the chosen one first; ``linked``: how
     many topic pairs are linked at ρ in the planted datasets)."""
-    from verbatim.mirror.linkage import eb_shrink, unit_linkage
+    from verbatim.mirror.linkage import eb_shrink, heterogeneity_p, unit_linkage
     from verbatim.mirror.stats import profile_test
 
     cfg = MirrorConfig()
@@ -200,9 +200,12 @@ def global_simulation(pools: dict, n: int, n_perm: int, max_topics: int | None =
         t0 = time.time()
         for _ in range(n):
             KC, NC, KE, NE = simulate_profiles(rng, rc, re_, rho, linked)
-            x = np.column_stack([eb_shrink(KC[:, t], NC) for t in range(KC.shape[1])])
-            y = np.column_stack([eb_shrink(KE[:, t], NE) for t in range(KE.shape[1])])
-            g.append(profile_test(x, y, n_perm, rng, cfg.alternative)["p"] < ALPHA)
+            # as the mirror does: only the topics whose rate varies across units (variation_filter)
+            x = np.column_stack([eb_shrink(KC[:, t], NC) for t in range(KC.shape[1])
+                                 if heterogeneity_p(KC[:, t], NC, cfg.min_count) < cfg.variation_filter] or [np.zeros(len(NC))])
+            y = np.column_stack([eb_shrink(KE[:, t], NE) for t in range(KE.shape[1])
+                                 if heterogeneity_p(KE[:, t], NE, cfg.min_count) < cfg.variation_filter] or [np.zeros(len(NE))])
+            g.append(bool(profile_test(x, y, n_perm, rng, cfg.alternative)["p"] < ALPHA))
             u.append(unit_linkage(KC[:, 0], NC, KE[:, 0], NE, rng, n_perm, cfg.min_count, cfg.min_units)["p"] < ALPHA)
         res[name] = {"global": float(np.mean(g)), "pair": float(np.mean(u)), "datasets": n, "seconds": time.time() - t0}
     return res
