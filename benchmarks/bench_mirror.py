@@ -104,7 +104,7 @@ def similarity_null(seg: pd.DataFrame, emb: np.ndarray, table: pd.DataFrame, n_p
     from verbatim.mirror.align import align
     from verbatim.mirror.stats import permutation_pvalues
 
-    al = align(seg, emb, table, ("customer", "employee"))
+    al = align(seg, emb, table.drop(columns="side", errors="ignore"), ("customer", "employee"))  # every topic
     ij = [(i, j) for i in range(al.a.k) for j in range(al.b.k)]
     t0 = time.time()
     p, null = permutation_pvalues(al.a, al.b, ij, n_perm, np.random.default_rng(0), return_null=True)
