@@ -250,7 +250,7 @@ def cross_language(n: int = 1500, seed: int = 0) -> dict:
     seg = pd.DataFrame(rows)
     emb = embed_texts(seg["text"].tolist(), get_embedder(EMBEDDER), CACHE, progress=True)
     _, seg, table = fit_topics(seg, emb, TopicsConfig(), seed=42)
-    al = align(seg, emb, table, ("fr", "en"))
+    al = align(seg, emb, table.drop(columns="side", errors="ignore"), ("fr", "en"))  # every topic
     fr = seg[seg["source"] == "fr"].set_index("record_id")["topic"]
     en = seg[seg["source"] == "en"].set_index("record_id")["topic"]
     both = pd.DataFrame({"fr": fr, "en": en}).dropna()
