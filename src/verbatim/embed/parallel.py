@@ -9,29 +9,23 @@ are the same.
 """
 from __future__ import annotations
 
-import os
 import pickle
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
+
+from .base import available_cores
 
 MIN_TEXTS = 5_000  # below this, starting workers (about a second each) costs more than it saves
 
 _LOADED: dict[bytes, object] = {}  # in a worker: one loaded embedder per distinct pickled embedder
 
 
-def available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 def n_workers(setting: "int | str", embedder, n_texts: int) -> int:
     """Processes to encode ``n_texts`` with: 1 unless the embedder opts in and there is enough to do."""
     if not getattr(embedder, "processes", False) or n_texts < MIN_TEXTS:
         return 1
-    want = available_cpus() if setting == "auto" else int(setting)
+    want = available_cores() if setting == "auto" else int(setting)
     return max(1, min(want, n_texts // (MIN_TEXTS // 2)))
 
 
