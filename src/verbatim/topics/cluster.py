@@ -220,37 +220,22 @@ def topic_tree(x: np.ndarray, rng: np.random.Generator, k: int, exact_limit: int
     m = max(k, min(m, n))
     # micro-clusters only summarise the segments for Ward: random seeds and ten Lloyd steps (k-means++
     # seeding and 30 steps took 4× the time for the same mean similarity to the centre, 0.693 vs 0.694)
-    labels, centers = spherical_kmeans(x, m, rng, n_init=n_init, max_iter=10, init="random")
+    labels, centers = spherical_kmeans(x, m, rng, n_init=n_init, max_iter=10)
     sizes = np.bincount(labels, minlength=len(centers)).astype(float)
     keep = sizes > 0
     remap = np.cumsum(keep) - 1
     return remap[labels], weighted_ward_tree(centers[keep], sizes[keep])
 
 
-def _kmeanspp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ seeds on cosine distance."""
-    n = len(x)
-    centers = np.empty((k, x.shape[1]), dtype=np.float32)
-    centers[0] = x[rng.integers(n)]
-    d = 1.0 - x @ centers[0]
-    for j in range(1, k):
-        p = np.clip(d, 0, None) ** 2
-        s = p.sum()
-        idx = rng.choice(n, p=p / s) if s > 0 else rng.integers(n)
-        centers[j] = x[idx]
-        d = np.minimum(d, 1.0 - x @ centers[j])
-    return centers
-
-
 def spherical_kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
-                     max_iter: int = 50, init: str = "k-means++") -> tuple[np.ndarray, np.ndarray]:
-    """Spherical k-means (cosine) seeded by k-means++ or ``init="random"`` (k distinct segments);
-    best of ``n_init`` by total similarity."""
+                     max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means (cosine) seeded by k distinct segments drawn at random; best of ``n_init`` by
+    total similarity."""
     n = len(x)
     k = min(k, n)
     best = (-np.inf, None, None)
     for _ in range(n_init):
-        centers = _kmeanspp(x, k, rng) if init == "k-means++" else x[rng.choice(n, k, replace=False)].copy()
+        centers = x[rng.choice(n, k, replace=False)].copy()
         labels = None
         for _ in range(max_iter):
             sims = x @ centers.T
