@@ -237,9 +237,7 @@ def linkage_test(ka, na, kb, nb, KA, NA, KB, NB, rng: np.random.Generator, n_per
         return out
     c = cell_linkage(*(np.asarray(m, float)[ok] for m in (KA, NA, KB, NB)), rng, n_permutations, min_cell_count,
                      min_units, max_lag, alternative, perms=perms)
-    out.update({k: c[k] for k in ("cell_r", "cell_p", "lag_r", "best_lag", "lag_p", "n_cells") if k in c})
-    if c.get("lead_lag"):
-        out["lead_lag"] = c["lead_lag"]
+    out.update({k: c[k] for k in ("cell_r", "cell_p", "lag_r", "best_lag", "lag_p", "n_cells", "lead_lag") if k in c})
     if not np.isnan(c["cell_p"]):
         out["joint_p"] = min_p_combined([u["r"], c["cell_r"]], [u["null"], c["null_cell"]], alternative)
     return out
