@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from verbatim.cli import main
 from verbatim.mirror import Mirror, MirrorConfig, mask_pii
 from verbatim.mirror.align import hungarian, word_similarity
-from verbatim.mirror.linkage import cell_linkage, eb_shrink, irritant_flags, lead_of, linkage_test, unit_linkage
+from verbatim.mirror.linkage import (cell_linkage, eb_shrink, irritant_flags, lead_of, linkage_test, stabilised,
+                                     unit_linkage)
 from verbatim.mirror.report import render_report
 from verbatim.mirror.align import align, source_topics
 from verbatim.mirror.stats import (RecordShuffler, bh_qvalues, bootstrap_similarity, min_p_combined, permutation_corr,
@@ -33,6 +34,52 @@ def test_hungarian_finds_the_known_best_assignment():
     sim = np.array([[0.9, 0.8, 0.1], [0.85, 0.2, 0.3], [0.1, 0.3, 0.7], [0.0, 0.1, 0.2]])
     # greedy would take (0,0); the optimum is (0,1), (1,0), (2,2), row 3 unmatched
     assert hungarian(sim) == [(0, 1), (1, 0), (2, 2)]
+
+
+def _two_partitions(rng, d: int = 32, clusters: int = 6):
+    """The same verbatims in two "languages" (a constant offset and noise), each side partitioned into 4
+    topics by merging 6 clusters of unequal sizes differently: the translation overlap is known."""
+    base = rng.normal(size=(clusters, d))
+    which = np.repeat(np.arange(clusters), rng.integers(15, 150, size=clusters))
+    x = base[which] + 0.9 * rng.normal(size=(len(which), d))
+    y = x + 3.0 * rng.normal(size=d) + 0.3 * rng.normal(size=x.shape)
+
+    def merge():
+        while len(set(m := rng.integers(0, 4, size=clusters))) < 4:
+            pass
+        return m
+
+    merge_a, merge_b = merge(), merge()
+    ids = [f"r{i}" for i in range(len(which))]
+    seg = pd.DataFrame({"id": [f"a{i}" for i in ids] + [f"b{i}" for i in ids], "record_id": ids + ids,
+                        "source": ["customer"] * len(ids) + ["employee"] * len(ids),
+                        "topic": np.concatenate([merge_a[which], merge_b[which]])})
+    emb = np.vstack([x, y]).astype(np.float32)
+    topics = seg.groupby(["source", "topic"]).size().rename("size").reset_index()
+    overlap = pd.crosstab(merge_a[which], merge_b[which])
+    return seg, emb / np.linalg.norm(emb, axis=1, keepdims=True), topics, overlap
+
+
+def test_shared_matching_recovers_the_best_assignment_on_translation_overlap():
+    """Matching on cross-assignment counts finds a one-to-one assignment sharing as many verbatims as the
+    best one on the known overlap of two partitions of the same verbatims, across random mergings (the
+    centroid cosine need not)."""
+    rng = np.random.default_rng(3)
+    hits = {"shared": 0, "centroid": 0}
+    for _ in range(20):
+        seg, emb, topics, overlap = _two_partitions(rng)
+        ov = overlap.to_numpy()
+        best = sum(ov[i, j] for i, j in hungarian(ov.astype(float)))  # ties: several assignments may reach it
+        for how in hits:
+            al = align(seg, emb, topics, matching=how)
+            hits[how] += sum(ov[i, j] for i, j in al.matches) == best
+            assert al.shared.to_numpy().sum() == 2 * len(seg) / 2  # every segment of both sides counted once
+    assert hits["shared"] >= 17 and hits["shared"] >= hits["centroid"] + 3, hits  # measured 19 and 15
+
+
+def test_matching_setting_is_checked():
+    with pytest.raises(Exception, match="mirror.matching"):
+        MirrorConfig(matching="words")
 
 
 def test_word_view_sees_shared_words_and_folds_accents():
@@ -73,6 +120,40 @@ def test_min_p_joins_two_statistics_without_losing_calibration():
     joint, single = np.array(joint), np.array(single)
     assert 0.02 <= hits / 300 <= 0.09
     assert np.all(joint >= single - 1e-12) and np.all(joint <= 2 * single + 0.02)   # between min p and Bonferroni
+
+
+def test_weighted_min_p_keeps_its_level_and_favours_the_heavier_statistic():
+    """Weights (the unit test 3 to 1 in the mirror) keep the exact null; a signal only the first
+    statistic sees gets a smaller joint p than with equal weights, one only the second sees a larger."""
+    rng = np.random.default_rng(6)
+    w = (0.75, 0.25)
+    level, first, second = [], [], []
+    for i in range(300):
+        a, b, c, d = (rng.normal(size=20) for _ in range(4))
+        pm = unit_shuffles(rng, 199, 20)
+        tests = [permutation_corr(x, y, 199, rng, perms=pm, return_null=True) for x, y in ((a, b), (c, d))]
+        level.append(min_p_combined([t[0] for t in tests], [t[2] for t in tests], weights=w) < 0.05)
+        planted = [permutation_corr(x, y, 199, rng, perms=pm, return_null=True)
+                   for x, y in ((a, 0.6 * a + b), (c, d))]
+        obs, nulls = [t[0] for t in planted], [t[2] for t in planted]
+        equal = min_p_combined(obs, nulls) < 0.05
+        first.append((min_p_combined(obs, nulls, weights=w) < 0.05, equal))
+        second.append((min_p_combined(obs[::-1], nulls[::-1], weights=w) < 0.05, equal))
+    assert 0.02 <= np.mean(level) <= 0.09
+    (w_first, eq_first), (w_second, eq_second) = np.mean(first, 0), np.mean(second, 0)
+    assert w_first > eq_first + 0.02 and w_second < eq_second - 0.1, (first, second)
+
+
+def test_stabilised_rates_have_about_the_same_noise_at_every_level():
+    """Arcsine square root: binomial proportions of 100 respondents have a variance near 1/(4·100) at
+    rates 5%, 20% and 50%, where the rates themselves differ fivefold."""
+    rng = np.random.default_rng(7)
+    raw = {p: (rng.binomial(100, p, size=20_000) / 100) for p in (0.05, 0.2, 0.5)}
+    var_raw = np.array([v.var() for v in raw.values()])
+    var_st = np.array([stabilised(v).var() for v in raw.values()])
+    assert var_raw.max() / var_raw.min() > 4
+    assert var_st.max() / var_st.min() < 1.5 and np.allclose(var_st, 1 / 400, rtol=0.35)
+    assert stabilised([0.0, 0.25, 1.0]) == pytest.approx([0.0, np.pi / 6, np.pi / 2])
 
 
 def test_linkage_test_detects_a_planted_unit_linkage_and_not_an_absent_one():

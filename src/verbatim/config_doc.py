@@ -122,6 +122,9 @@ MEANINGS: dict[str, str] = {
     "mirror.n_bootstrap": "Bootstrap draws for the similarity intervals (the symmetry index uses at least 200).",
     "mirror.min_similarity": "Lower bound of a pair's similarity interval for its topics to count as similar.",
     "mirror.secondary_threshold": "Similarity above which a non-Hungarian pair is kept as a secondary link (if it tests significant).",
+    "mirror.matching": "What the one-to-one topic matching maximises: `shared` (segments of one topic whose nearest "
+                       "topic on the other side is the other, both ways: how many verbatims two topics share in "
+                       "meaning) or `centroid` (cosine of the topic centroids).",
     "mirror.screen": "Also screen every other pair of irritant topics on unit linkage (an exploratory family).",
     "mirror.n_screen_permutations": "Permutations of the exploratory screen (many pairs: needs more draws for its FDR).",
     "mirror.variation_filter": "A topic enters the screen and the global test only if its irritant rate varies across "

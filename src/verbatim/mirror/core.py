@@ -24,7 +24,7 @@ from ..config import MirrorConfig
 from ..errors import ArtefactError, ConfigError
 from .align import Alignment, align
 from .index import symmetry_index
-from .linkage import TOO_LITTLE, global_linkage, irritant_flags, linkage_screen, pair_linkage
+from .linkage import TOO_LITTLE, global_linkage, irritant_flags, linkage_screen, pair_linkage, stabilised
 from .stats import bh_qvalues, bootstrap_similarity, partial_corr_test, permutation_pvalues
 
 log = logging.getLogger("verbatim")
@@ -134,7 +134,7 @@ class Mirror:
         irritant = irritant_flags(segments)
         shares = _irritant_shares(segments, irritant)
         labels = {(r.source, int(r.topic)): r.label for r in topics.itertuples()}
-        al = align(segments, np.asarray(embeddings), topics, cfg.pair, cfg.secondary_threshold)
+        al = align(segments, np.asarray(embeddings), topics, cfg.pair, cfg.secondary_threshold, cfg.matching)
         pairs = similarity_table(al, labels, shares, cfg, rng)
         self.global_ = global_test(segments, al, shares, cfg, by, irritant, rng)
         pairs, self.linkage_ = link_pairs(pairs, segments, al, labels, shares, cfg, by, irritant, rng)
@@ -308,9 +308,8 @@ def explain_pairs(pairs: pd.DataFrame, details: dict, cfg: MirrorConfig, rng: np
             if not {"shrunk_a", "shrunk_b"} <= set(mine) or not {"shrunk_a", "shrunk_b"} <= set(theirs):
                 continue
             other = "shrunk_a" if shared_b else "shrunk_b"
-            both = mine[["shrunk_a", "shrunk_b"]].join(theirs[[other]].rename(columns={other: "z"})).dropna()
-            pr, pp = partial_corr_test(both["shrunk_a"], both["shrunk_b"], both["z"], cfg.n_permutations, rng,
-                                       cfg.alternative)
+            both = stabilised(mine[["shrunk_a", "shrunk_b"]].join(theirs[[other]].rename(columns={other: "z"})).dropna())
+            pr, pp = partial_corr_test(both[:, 0], both[:, 1], both[:, 2], cfg.n_permutations, rng, cfg.alternative)
             if np.isnan(pp) or pp >= cfg.alpha:
                 pairs.loc[i, ["explained_by", "partial_r", "partial_p"]] = [int(s["pair"]), pr, pp]
                 break

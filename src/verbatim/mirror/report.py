@@ -217,17 +217,19 @@ pairs × {{ n_columns }} colonnes / columns (p-values, intervals, irritant rates
 <div class="methods">
 <h2 id="methods">Méthodes</h2>
 <p>Chaque source a ses propres thèmes. La similarité de deux thèmes est le cosinus de leurs centroïdes
-(plongements des segments, chaque source centrée sur sa propre moyenne) ; l'appariement un-à-un est la méthode hongroise,
-complétée par des liens secondaires au-dessus de {{ cfg.secondary_threshold }}. La valeur p d'une paire vient d'un test
+(plongements des segments, chaque source centrée sur sa propre moyenne) ; l'appariement un-à-un est la méthode hongroise
+{% if cfg.matching == "shared" %}sur les segments partagés (segments d'un thème dont le centroïde le plus proche de l'autre côté est l'autre
+thème, dans les deux sens){% else %}sur ce cosinus{% endif %}, complétée par des liens secondaires au-dessus de {{ cfg.secondary_threshold }}. La valeur p d'une paire vient d'un test
 par permutation ({{ cfg.n_permutations }} tirages) : les verbatims de chaque source sont redistribués au hasard entre
 thèmes (tous leurs segments ensemble, tailles conservées ; chaque source centrée sur sa propre moyenne), et la paire est
 comparée au meilleur partenaire aléatoire ; l'intervalle de confiance vient d'un bootstrap des verbatims ; les valeurs q contrôlent le taux de fausses découvertes
 (Benjamini–Hochberg). Une paire est « similaire » si q &lt; {{ cfg.alpha }} et si la borne basse de l'intervalle dépasse
 {{ cfg.min_similarity }}. Le lien par unité corrèle, entre unités, la part des répondants de chaque côté ayant un irritant
-dans le thème (taux rétrécis par Bayes empirique, unités de moins de {{ cfg.min_count }} répondants écartées, au moins
+dans le thème (taux rétrécis par Bayes empirique, corrélés sur l'échelle arc sinus racine, unités de moins de {{ cfg.min_count }} répondants écartées, au moins
 {{ cfg.min_units }} unités, sinon « trop peu de données ») ; la valeur p vient de {{ cfg.n_permutations }} permutations
 des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
-petite des deux valeurs p est rapportée à sa propre distribution de permutation (min-p de Westfall–Young). Les paires de thèmes
+petite des deux valeurs p, celle des unités pondérée 3 contre 1, est rapportée à sa propre distribution de permutation
+(min-p de Westfall–Young). Les paires de thèmes
 différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, FDR propre), parmi les
 thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.variation_filter }}).
 Le test global relie, entre unités, les profils d'irritants des deux sources (tableaux unité × thème des taux
@@ -239,17 +241,19 @@ des renversements du temps tirés au hasard par unité donnent la loi nulle exac
 p &lt; {{ cfg.alpha }}.</p>
 <h2>Methods</h2>
 <p>Each source has its own topics. Two topics' similarity is the cosine of their centroids (segment embeddings
-each source centred on its own mean); one-to-one matching is Hungarian, plus secondary links above
+each source centred on its own mean); one-to-one matching is Hungarian {% if cfg.matching == "shared" %}on shared
+segments (segments of one topic whose nearest centroid on the other side is the other topic, both ways){% else %}on
+that cosine{% endif %}, plus secondary links above
 {{ cfg.secondary_threshold }}. A pair's p-value comes from a permutation test ({{ cfg.n_permutations }} draws): each
 source's verbatims are reassigned to topics at random (all their segments together, sizes kept; each source centred on
 its own mean) and the pair is compared with the best random partner; its confidence interval from a bootstrap of
 verbatims; q-values control the false discovery rate
 (Benjamini–Hochberg). A pair is "similar" when q &lt; {{ cfg.alpha }} and the interval's lower bound exceeds
 {{ cfg.min_similarity }}. Unit linkage correlates, across units, the share of each side's respondents with an irritant
-in the topic (empirical-Bayes shrunk rates; units under {{ cfg.min_count }} respondents left out; at least
+in the topic (empirical-Bayes shrunk rates, correlated on the arcsine square-root scale; units under {{ cfg.min_count }} respondents left out; at least
 {{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
-and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values is
-referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
+and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values, the unit
+test's weighted 3 to 1, is referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
 separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR), among the topics whose rate
 varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.variation_filter }}); a linked pair that shares a
 topic with a more strongly linked pair is kept only if its partial correlation given that pair stays significant. The

@@ -224,12 +224,15 @@ def permutation_corr(x: np.ndarray, y: np.ndarray, n_permutations: int, rng: np.
     return (r, p, null) if return_null else (r, p)
 
 
-def min_p_combined(observed: list[float], nulls: list[np.ndarray], alternative: str = "greater") -> float:
+def min_p_combined(observed: list[float], nulls: list[np.ndarray], alternative: str = "greater",
+                   weights: list[float] | None = None) -> float:
     """One p-value for several statistics computed on the same permutations: the smallest of their
-    p-values, referred to the distribution of that smallest p over the permutations themselves
-    (Tippett's min-p with the exact joint null; Westfall & Young 1993). At most about the
-    Bonferroni bound, and as valid: the permutations are exchangeable under the joint null."""
+    p-values (each divided by its ``weights`` entry when given: weighted Bonferroni's priorities),
+    referred to the distribution of that smallest p over the permutations themselves (Tippett's min-p
+    with the exact joint null; Westfall & Young 1993). At most about the (weighted) Bonferroni bound,
+    and as valid whatever the weights: the permutations are exchangeable under the joint null."""
     obs = np.asarray(observed, float)
+    w = np.ones(len(obs)) if weights is None else np.asarray(weights, float)
     null = np.column_stack(nulls)                        # permutations × statistics
     if alternative == "less":
         obs, null = -obs, -null
@@ -239,7 +242,7 @@ def min_p_combined(observed: list[float], nulls: list[np.ndarray], alternative: 
     p_obs = (1 + (null >= obs - 1e-12).sum(0)) / (1 + b)
     ge = np.column_stack([b - np.searchsorted(np.sort(col), col - 1e-12, side="left") for col in null.T])
     p_null = (ge + (obs >= null - 1e-12)) / (1 + b)    # each permutation among all 1 + b values
-    return float((1 + np.sum(p_null.min(1) <= p_obs.min() + 1e-12)) / (1 + b))
+    return float((1 + np.sum((p_null / w).min(1) <= (p_obs / w).min() + 1e-12)) / (1 + b))
 
 
 def _pvalue(obs: float, null: np.ndarray, alternative: str) -> float:
