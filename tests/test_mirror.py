@@ -389,6 +389,29 @@ def _synthetic(seed: int = 0, linked: bool = True, units: int = 24, months: int 
 FAST = dict(n_permutations=199, n_bootstrap=50, n_screen_permutations=999, max_lag=1)
 
 
+def test_error_control_per_run_pools_both_families_in_one_false_discovery_rate(monkeypatch):
+    """``error_control = "run"``: the confirmatory pairs' q-values come from one BH over them and every
+    screened pair (so a run's chance of any false pair is about alpha, not alpha per family)."""
+    import verbatim.mirror.core as core
+
+    seen = {}
+    screen = core.linkage_screen
+
+    def spy(*args, **kwargs):
+        seen["tests"] = screen(*args, **kwargs)
+        return seen["tests"]
+
+    monkeypatch.setattr(core, "linkage_screen", spy)
+    seg, emb, topics = _synthetic(seed=0, linked=True)
+    fams = {how: Mirror(**FAST, error_control=how).fit(segments=seg, embeddings=emb, topics=topics)
+            for how in ("family", "run")}
+    conf = {how: m.pairs_[m.pairs_["kind"] == "primary"].dropna(subset=["linkage_p"]) for how, m in fams.items()}
+    p = list(conf["run"]["linkage_p"]) + [t["p"] for t in seen["tests"]]
+    assert len(p) > len(conf["run"]) and np.allclose(conf["run"]["linkage_q"], bh_qvalues(p)[:len(conf["run"])])
+    assert np.allclose(conf["family"]["linkage_q"], bh_qvalues(conf["family"]["linkage_p"]))
+    assert fams["run"].pairs_.set_index(["topic_a", "topic_b"]).loc[(0, 0), "verdict"] == "mirrored"
+
+
 def test_mirror_finds_the_planted_pair_and_leaves_one_sided_topics():
     seg, emb, topics = _synthetic(linked=True)
     m = Mirror(**FAST).fit(segments=seg, embeddings=emb, topics=topics)

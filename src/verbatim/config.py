@@ -348,6 +348,7 @@ class PolarityConfig:
 PeriodName = Literal["month", "quarter", "week", "year"]
 Alternative = Literal["greater", "two-sided", "less"]
 Matching = Literal["shared", "centroid"]
+ErrorControl = Literal["family", "run"]
 
 
 @dataclass(frozen=True)
@@ -363,6 +364,7 @@ class MirrorConfig:
     min_similarity: float = 0.3
     secondary_threshold: float = 0.4
     matching: Matching = "shared"
+    error_control: ErrorControl = "family"
     screen: bool = True
     n_screen_permutations: int = 99999  # the screen tests every pair: its smallest p must survive BH over all of them
     variation_filter: float = 0.1
@@ -384,6 +386,8 @@ class MirrorConfig:
         object.__setattr__(self, "pair", pair)
         if self.period is not None and self.period not in typing.get_args(PeriodName):
             raise ConfigError(f"mirror.period must be one of {', '.join(map(repr, typing.get_args(PeriodName)))} or None; got {self.period!r}")
+        if self.error_control not in typing.get_args(ErrorControl):
+            raise ConfigError(f"mirror.error_control must be one of {', '.join(map(repr, typing.get_args(ErrorControl)))}; got {self.error_control!r}")
         if self.matching not in typing.get_args(Matching):
             raise ConfigError(f"mirror.matching must be one of {', '.join(map(repr, typing.get_args(Matching)))}; got {self.matching!r}")
         if self.alternative not in typing.get_args(Alternative):

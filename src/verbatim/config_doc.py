@@ -125,6 +125,9 @@ MEANINGS: dict[str, str] = {
     "mirror.matching": "What the one-to-one topic matching maximises: `shared` (segments of one topic whose nearest "
                        "topic on the other side is the other, both ways: how many verbatims two topics share in "
                        "meaning) or `centroid` (cosine of the topic centroids).",
+    "mirror.error_control": "What alpha bounds: `family` (the false discovery rate of the topic-matched pairs, and "
+                            "separately of the screen) or `run` (one false discovery rate over both, so a run with no "
+                            "linkage at all declares a pair with probability about alpha; fewer pairs found).",
     "mirror.screen": "Also screen every other pair of irritant topics on unit linkage (an exploratory family).",
     "mirror.n_screen_permutations": "Permutations of the exploratory screen (many pairs: needs more draws for its FDR).",
     "mirror.variation_filter": "A topic enters the screen and the global test only if its irritant rate varies across "
