@@ -230,7 +230,8 @@ dans le thème (taux rétrécis par Bayes empirique, corrélés sur l'échelle a
 des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
 petite des deux valeurs p, celle des unités pondérée 3 contre 1, est rapportée à sa propre distribution de permutation
 (min-p de Westfall–Young). Les paires de thèmes
-différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, FDR propre), parmi les
+différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, {% if cfg.error_control == "run" %}un seul
+FDR avec les paires de thèmes similaires{% else %}FDR propre{% endif %}), parmi les
 thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.variation_filter }}).
 Le test global relie, entre unités, les profils d'irritants des deux sources (tableaux unité × thème des taux
 rétrécis, thèmes dont le taux varie entre unités) : coefficient RV et plus forte corrélation entre deux thèmes, sur les mêmes {{ cfg.n_permutations }}
@@ -254,7 +255,8 @@ in the topic (empirical-Bayes shrunk rates, correlated on the arcsine square-roo
 {{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
 and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values, the unit
 test's weighted 3 to 1, is referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
-separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, its own FDR), among the topics whose rate
+separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, {% if cfg.error_control == "run" %}one FDR
+with the similar-topic pairs{% else %}its own FDR{% endif %}), among the topics whose rate
 varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.variation_filter }}); a linked pair that shares a
 topic with a more strongly linked pair is kept only if its partial correlation given that pair stays significant. The
 global test relates, across units, the two sources' irritant profiles (unit × topic tables of shrunk rates, topics
