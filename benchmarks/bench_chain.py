@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_chain.py                      # the shipped sample + 5 seeds + 5 null samples
     .venv/bin/python benchmarks/bench_chain.py --seeds 1 2 3 4 5 --nulls 20
     .venv/bin/python benchmarks/bench_chain.py --shipped-only
+    .venv/bin/python benchmarks/bench_chain.py --nulls 0 --lead-draws 20   # the lead's power analysis
 
 Each sample is written by ``scripts/make_sample.py`` (the shipped one, other ``--seed`` values with
 the shipped sizes, and ``--no-mirrors`` null samples where the employee side has latent strengths of
@@ -16,7 +17,8 @@ single-theme segments carry (``labels.csv``), and the verdicts are scored agains
   (employee-only); L ↔ A (incivility follows waiting) is planted too and may be declared;
 - the global test at p < 0.01;
 - "lead on themes": the lead test on the planted themes themselves (the ceiling of what the topics
-  can show: a topic holding a fraction of a theme holds that fraction of its respondents);
+  can show: a topic holding a fraction of a theme holds that fraction of its respondents); with
+  ``--lead-draws N``, its power when pure topics hold 100/80/60/40/25% of each theme;
 - on null samples: no pair declared (target: at most 1 null sample of 20 declares any pair).
 """
 from __future__ import annotations
@@ -58,10 +60,16 @@ def theme_of_topics(segments: pd.DataFrame, labels_csv: Path) -> dict:
     return {k: g["themes"].value_counts().index[0] for k, g in s.groupby(["source", "topic"])}
 
 
-def theme_lead(segments: pd.DataFrame, labels_csv: Path, max_lag: int = 1) -> float:
+SHARES = (1.0, 0.8, 0.6, 0.4, 0.25)  # shares of a theme's irritant verbatims for the lead's power
+
+
+def theme_lead(segments: pd.DataFrame, labels_csv: Path, max_lag: int = 1, draws: int = 0) -> tuple[float, dict]:
     """p of the lead test (:func:`verbatim.mirror.lead.lead_test`) on the planted themes A ↔ A'
     (segments flagged irritant by the pipeline, themes from ``labels.csv``): what the lead test can
-    do when a topic holds all of a theme, the ceiling for the topics the chain finds."""
+    do when a topic holds all of a theme, the ceiling for the topics the chain finds. With ``draws``,
+    also the power analysis: for each share in :data:`SHARES`, how often (of ``draws`` random subsets
+    of each side's theme verbatims, a pure topic holding that share) the test at the mirror's default
+    ``max_lag`` of 2 claims the employee lead at p < 0.05."""
     import numpy as np
 
     from verbatim.mirror.lead import lead_test
@@ -71,17 +79,31 @@ def theme_lead(segments: pd.DataFrame, labels_csv: Path, max_lag: int = 1) -> fl
     lab = read_labels(labels_csv)
     themes = segments["id"].map(dict(zip(lab["id"], lab["themes"]))).fillna("").str.split("|")
     s = segments.assign(_irr=irritant_flags(segments), _month=pd.to_datetime(segments["date"]).dt.to_period("M"))
-    tables = []
+    sides = []
     for source, theme in (("customer", "A"), ("employee", "A'")):
         m = (s["source"] == source).to_numpy()
-        hit = s[m].assign(hit=themes[m].map(lambda t: theme in t) & s["_irr"][m])
-        tables.append(hit.groupby(["unit", "_month", "record_id"])["hit"].any()
-                      .groupby(["unit", "_month"]).agg(k="sum", n="size"))
-    _, _, mats = count_matrices(*tables)
-    return lead_test(*mats, np.random.default_rng(0), 9999, max_lag)[1]
+        sides.append(s[m].assign(hit=themes[m].map(lambda t: theme in t) & s["_irr"][m]))
+
+    def lead(keep, rng, lag):
+        tables = [side.assign(hit=side["hit"] & side["record_id"].isin(k) if k is not None else side["hit"])
+                  .groupby(["unit", "_month", "record_id"])["hit"].any()
+                  .groupby(["unit", "_month"]).agg(k="sum", n="size")
+                  for side, k in zip(sides, keep)]
+        return lead_test(*count_matrices(*tables)[2], rng, 4999 if draws else 9999, lag)
+
+    p = lead((None, None), np.random.default_rng(0), max_lag)[1]
+    rng, power = np.random.default_rng(1), {}
+    for share in SHARES if draws else ():
+        hits = 0
+        for _ in range(draws if share < 1 else 1):
+            keep = [{r for r in side.loc[side["hit"], "record_id"].unique() if rng.random() < share} for side in sides]
+            _, lp, lag = lead(keep, rng, 2)
+            hits += lp < 0.05 and lag > 0
+        power[share] = (hits, draws if share < 1 else 1)
+    return p, power
 
 
-def run_chain(folder: Path) -> dict:
+def run_chain(folder: Path, lead_draws: int = 0) -> dict:
     """ingest → fit → mirror on ``folder``; the declared pairs as planted themes, and the global test."""
     from verbatim.config import load_config
     from verbatim.ingest import ingest
@@ -101,7 +123,8 @@ def run_chain(folder: Path) -> dict:
                          "r": r.linkage_r, "q": r.linkage_q, "lead": r.lead, "verdict": r.verdict})
     g = getattr(m, "global_", None)
     return {"declared": declared, "global_p": getattr(g, "p", float("nan")), "seconds": time.perf_counter() - t0,
-            "theme_lead_p": theme_lead(pipe.segments_, folder / "labels.csv"),
+            **dict(zip(("theme_lead_p", "lead_power"), theme_lead(pipe.segments_, folder / "labels.csv",
+                                                                 draws=lead_draws))),
             "topics": {s: int((pipe.topics_["source"] == s).sum()) for s in ("customer", "employee")}}
 
 
@@ -125,6 +148,8 @@ def main(argv=None) -> int:
     ap.add_argument("--nulls", type=int, default=5, help="null samples (--no-mirrors), seeds 101, 102…")
     ap.add_argument("--null-start", type=int, default=101, help="seed of the first null sample")
     ap.add_argument("--shipped-only", action="store_true")
+    ap.add_argument("--lead-draws", type=int, default=0, help="power analysis of the lead on each planted sample: "
+                    "random subsets per share of the theme (0: skip)")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     sys.path.insert(0, str(ROOT / "src"))
@@ -132,10 +157,12 @@ def main(argv=None) -> int:
     if not a.shipped_only:
         runs += [(f"seed {s}", s, True) for s in a.seeds] + [(f"null {a.null_start + i}", a.null_start + i, False)
                                                                     for i in range(a.nulls)]
-    rows = []
+    rows, power = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, seed, mirrors in runs:
-            res = run_chain(generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors))
+            res = run_chain(generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors), a.lead_draws if mirrors else 0)
+            for share, (hits, n) in res["lead_power"].items():
+                power[share] = [x + y for x, y in zip(power.get(share, (0, 0)), (hits, n))]
             sc = score(res)
             rows.append({"sample": name, **sc, "global_p": res["global_p"], "s": round(res["seconds"]),
                          "theme_lead_p": res["theme_lead_p"]})
@@ -153,6 +180,9 @@ def main(argv=None) -> int:
               f"{', '.join(r.one_sided) or '-'} | {r.global_p:.3f} |")
     print(f"\nplanted samples meeting the plan: {int(ok.sum())}/{len(planted)} "
           f"(global p < 0.01 in {int(planted['global'].sum())}/{len(planted)})")
+    for share, (hits, n) in power.items():
+        print(f"lead power: a pure topic holding {share:.0%} of theme A and of theme A' — employee lead claimed "
+              f"(p < 0.05, max_lag 2) in {hits}/{n} = {hits / n:.0%}")
     nulls = df[df["sample"].str.startswith("null")]
     if len(nulls):
         print(f"null samples declaring any pair: {int(nulls['any'].sum())}/{len(nulls)}; "

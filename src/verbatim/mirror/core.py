@@ -259,7 +259,8 @@ def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, label
         where = {(r.topic_a, r.topic_b): i for i, r in pairs.iterrows() if r["kind"] == "secondary"}
         pos_a = {int(t): i for i, t in enumerate(al.a.topic_ids)}
         pos_b = {int(t): j for j, t in enumerate(al.b.topic_ids)}
-        screen = linkage_screen(segments, cfg.pair, al.a.topic_ids, al.b.topic_ids, shares, done, by, irritant, cfg, rng)
+        screen = linkage_screen(segments, cfg.pair, al.a.topic_ids, al.b.topic_ids, shares, done, by, irritant,
+                                cfg, rng)
         if cfg.error_control == "run" and screen:  # one false discovery rate over both families
             q = bh_qvalues(list(pairs.loc[tested, "linkage_p"]) + [t["p"] for t in screen])
             pairs.loc[tested, "linkage_q"] = q[:len(tested)]
