@@ -103,7 +103,7 @@ def theme_lead(segments: pd.DataFrame, labels_csv: Path, max_lag: int = 1, draws
     return p, power
 
 
-def run_chain(folder: Path, lead_draws: int = 0) -> dict:
+def run_chain(folder: Path, lead_draws: int = 0, **mirror_settings) -> dict:
     """ingest → fit → mirror on ``folder``; the declared pairs as planted themes, and the global test."""
     from verbatim.config import load_config
     from verbatim.ingest import ingest
@@ -114,7 +114,7 @@ def run_chain(folder: Path, lead_draws: int = 0) -> dict:
     t0 = time.perf_counter()
     cfg = load_config(folder / "verbatim.toml")
     pipe = Pipeline(cfg).fit(ingest(cfg.ingest.files, cfg.ingest).verbatims)
-    m = Mirror(cfg.mirror).fit(pipe)
+    m = Mirror(cfg.mirror, **mirror_settings).fit(pipe)
     themes = theme_of_topics(pipe.segments_, folder / "labels.csv")
     declared = []
     for r in m.pairs_[m.pairs_["verdict"].isin(MIRRORED)].itertuples():
@@ -148,6 +148,7 @@ def main(argv=None) -> int:
     ap.add_argument("--nulls", type=int, default=5, help="null samples (--no-mirrors), seeds 101, 102…")
     ap.add_argument("--null-start", type=int, default=101, help="seed of the first null sample")
     ap.add_argument("--shipped-only", action="store_true")
+    ap.add_argument("--error-control", choices=("family", "run"), help="override [mirror] error_control")
     ap.add_argument("--lead-draws", type=int, default=0, help="power analysis of the lead on each planted sample: "
                     "random subsets per share of the theme (0: skip)")
     a = ap.parse_args(argv)
@@ -160,7 +161,8 @@ def main(argv=None) -> int:
     rows, power = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, seed, mirrors in runs:
-            res = run_chain(generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors), a.lead_draws if mirrors else 0)
+            res = run_chain(generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors), a.lead_draws if mirrors else 0,
+                            **({"error_control": a.error_control} if a.error_control else {}))
             for share, (hits, n) in res["lead_power"].items():
                 power[share] = [x + y for x, y in zip(power.get(share, (0, 0)), (hits, n))]
             sc = score(res)
