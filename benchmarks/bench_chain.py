@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 from pathlib import Path
 
 import pandas as pd
@@ -143,17 +144,19 @@ def describe(res: dict) -> str:
 
 
 def main(argv=None) -> int:
+    sys.path.insert(0, str(ROOT / "src"))
+    from verbatim.config import ErrorControl
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5], help="other generator seeds")
     ap.add_argument("--nulls", type=int, default=5, help="null samples (--no-mirrors), seeds 101, 102…")
     ap.add_argument("--null-start", type=int, default=101, help="seed of the first null sample")
     ap.add_argument("--shipped-only", action="store_true")
-    ap.add_argument("--error-control", choices=("family", "run"), help="override [mirror] error_control")
+    ap.add_argument("--error-control", choices=typing.get_args(ErrorControl), help="override [mirror] error_control")
     ap.add_argument("--lead-draws", type=int, default=0, help="power analysis of the lead on each planted sample: "
                     "random subsets per share of the theme (0: skip)")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    sys.path.insert(0, str(ROOT / "src"))
     runs = [("shipped", None, True)]
     if not a.shipped_only:
         runs += [(f"seed {s}", s, True) for s in a.seeds] + [(f"null {a.null_start + i}", a.null_start + i, False)

@@ -386,12 +386,9 @@ class MirrorConfig:
         object.__setattr__(self, "pair", pair)
         if self.period is not None and self.period not in typing.get_args(PeriodName):
             raise ConfigError(f"mirror.period must be one of {', '.join(map(repr, typing.get_args(PeriodName)))} or None; got {self.period!r}")
-        if self.error_control not in typing.get_args(ErrorControl):
-            raise ConfigError(f"mirror.error_control must be one of {', '.join(map(repr, typing.get_args(ErrorControl)))}; got {self.error_control!r}")
-        if self.matching not in typing.get_args(Matching):
-            raise ConfigError(f"mirror.matching must be one of {', '.join(map(repr, typing.get_args(Matching)))}; got {self.matching!r}")
-        if self.alternative not in typing.get_args(Alternative):
-            raise ConfigError(f"mirror.alternative must be one of {', '.join(map(repr, typing.get_args(Alternative)))}; got {self.alternative!r}")
+        _check_literal("mirror", "error_control", self.error_control, ErrorControl)
+        _check_literal("mirror", "matching", self.matching, Matching)
+        _check_literal("mirror", "alternative", self.alternative, Alternative)
         if not 0 < self.alpha < 1:
             raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
         if isinstance(self.variation_filter, bool) or not isinstance(self.variation_filter, (int, float)) \

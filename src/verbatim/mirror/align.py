@@ -40,6 +40,7 @@ one-sided.
 """
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
+from ..config import Matching
 from ..textnorm import strip_accents
 
 
@@ -190,8 +192,8 @@ def align(segments: pd.DataFrame, embeddings: np.ndarray, topics: pd.DataFrame,
     """Similarity matrices, Hungarian matches (on ``matching``: ``"shared"`` cross-assignment counts, ties
     broken by cosine, or ``"centroid"`` cosines) and secondary links between the topics of ``pair`` (only
     the irritant topics when the topic table has a ``side`` column)."""
-    if matching not in ("shared", "centroid"):
-        raise ValueError(f"matching must be 'shared' or 'centroid'; got {matching!r}")
+    if matching not in typing.get_args(Matching):
+        raise ValueError(f"matching must be one of {typing.get_args(Matching)}; got {matching!r}")
     a = source_topics(segments, embeddings, pair[0], irritant_topic_ids(topics, pair[0]))
     b = source_topics(segments, embeddings, pair[1], irritant_topic_ids(topics, pair[1]))
     ca, cb = a.centroids(), b.centroids()
