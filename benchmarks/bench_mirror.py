@@ -26,7 +26,7 @@
    (``avis_en``) fitted as two sources, over ``--cross-language-seeds`` review samples. The reference is
    the best one-to-one assignment possible, the Hungarian assignment on translation overlap (how many
    verbatims of French topic i have their translation in English topic j); printed: the share of its
-   pairs the alignment (Hungarian on centroid similarity, no translations seen) reproduces (target
+   pairs the alignment (the mirror's matching, no translations seen) reproduces (target
    ≥ 95%). Also printed, stricter: French topics matched to the English topic holding most of their
    translations, against the number of distinct majority topics; the share reached when secondary links
    count; the topic counts per language and the ARI of the two partitions.
@@ -189,7 +189,7 @@ def global_simulation(pools: dict, n: int, n_perm: int, max_topics: int | None =
     """Null and planted rates of the global test and of the chosen pair's unit test, on the same datasets
     (``max_topics``: only the largest irritant topics of each side, the chosen one first; ``linked``: how
     many topic pairs are linked at ρ in the planted datasets)."""
-    from verbatim.mirror.linkage import eb_shrink, heterogeneity_p, stabilised, unit_linkage
+    from verbatim.mirror.linkage import unit_linkage, varying_profile
     from verbatim.mirror.stats import profile_test
 
     cfg = MirrorConfig()
@@ -202,11 +202,11 @@ def global_simulation(pools: dict, n: int, n_perm: int, max_topics: int | None =
         t0 = time.time()
         for _ in range(n):
             KC, NC, KE, NE = simulate_profiles(rng, rc, re_, rho, linked)
-            # as the mirror does: only the topics whose rate varies across units (variation_filter)
-            x = np.column_stack([stabilised(eb_shrink(KC[:, t], NC)) for t in range(KC.shape[1])
-                                 if heterogeneity_p(KC[:, t], NC, cfg.min_count) < cfg.variation_filter] or [np.zeros(len(NC))])
-            y = np.column_stack([stabilised(eb_shrink(KE[:, t], NE)) for t in range(KE.shape[1])
-                                 if heterogeneity_p(KE[:, t], NE, cfg.min_count) < cfg.variation_filter] or [np.zeros(len(NE))])
+            # the mirror's table: only the topics whose rate varies across units (variation_filter)
+            (x, kx), (y, ky) = (varying_profile(K, N, cfg.min_count, cfg.variation_filter)
+                                for K, N in ((KC, NC), (KE, NE)))
+            x = x[:, kx] if kx.any() else np.zeros((len(NC), 1))
+            y = y[:, ky] if ky.any() else np.zeros((len(NE), 1))
             g.append(bool(profile_test(x, y, n_perm, rng, cfg.alternative)["p"] < ALPHA))
             u.append(unit_linkage(KC[:, 0], NC, KE[:, 0], NE, rng, n_perm, cfg.min_count, cfg.min_units)["p"] < ALPHA)
         res[name] = {"global": float(np.mean(g)), "pair": float(np.mean(u)), "datasets": n, "seconds": time.time() - t0}

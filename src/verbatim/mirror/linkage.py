@@ -132,6 +132,23 @@ def stabilised(rates) -> np.ndarray:
     return np.arcsin(np.sqrt(np.clip(np.asarray(rates, float), 0.0, 1.0)))
 
 
+def linkage_rates(k, n) -> np.ndarray:
+    """What the cell, screen and global tests correlate: the empirical-Bayes shrunk rates
+    (:func:`eb_shrink`) on the :func:`stabilised` scale."""
+    return stabilised(eb_shrink(k, n))
+
+
+def varying_profile(K: np.ndarray, n: np.ndarray, min_count: int, filter_p: float) -> tuple[np.ndarray, np.ndarray]:
+    """The global test's table from a units × topics count matrix ``K`` and respondents ``n``: each
+    topic's :func:`linkage_rates`, and which columns enter (some variation, and with ``filter_p`` < 1
+    :func:`heterogeneity_p` below it)."""
+    x = np.column_stack([linkage_rates(K[:, c], n) for c in range(K.shape[1])])
+    keep = x.std(0) > 0
+    if filter_p < 1:
+        keep &= np.array([heterogeneity_p(K[:, c], n, min_count) < filter_p for c in range(K.shape[1])])
+    return x, keep
+
+
 # -- unit level -----------------------------------------------------------------------------------
 def unit_linkage(ka, na, kb, nb, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
                  min_units: int = 8, alternative: Alternative = "greater", perms: np.ndarray | None = None) -> dict:
@@ -160,7 +177,7 @@ def _shrunk_matrix(k: np.ndarray, n: np.ndarray, min_count: int) -> tuple[np.nda
     valid = n >= min_count
     r = np.full(k.shape, np.nan)
     if valid.any():
-        r[valid] = stabilised(eb_shrink(k[valid], n[valid]))
+        r[valid] = linkage_rates(k[valid], n[valid])
     return r, valid
 
 
@@ -395,7 +412,7 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
 
     def z(src, t):
         k, n = rates(src, t)
-        r = stabilised(eb_shrink(k[ok], n[ok]))
+        r = linkage_rates(k[ok], n[ok])
         sd = r.std()
         return (r - r.mean()) / sd if sd > 0 else None
 
@@ -469,11 +486,7 @@ def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
         return res
 
     def shrunk(k, n):
-        k, n = k.loc[units], n.loc[units].to_numpy(float)
-        x = np.column_stack([stabilised(eb_shrink(k[c].to_numpy(float), n)) for c in k.columns])
-        keep = x.std(0) > 0
-        if filter_p < 1:
-            keep &= np.array([heterogeneity_p(k[c].to_numpy(float), n, min_count) < filter_p for c in k.columns])
+        x, keep = varying_profile(k.loc[units].to_numpy(float), n.loc[units].to_numpy(float), min_count, filter_p)
         return x[:, keep], [int(t) for t, ok in zip(k.columns, keep) if ok]
 
     (x, ta), (y, tb) = shrunk(ka, na), shrunk(kb, nb)
