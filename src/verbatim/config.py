@@ -348,7 +348,7 @@ class PolarityConfig:
 PeriodName = Literal["month", "quarter", "week", "year"]
 Alternative = Literal["greater", "two-sided", "less"]
 Matching = Literal["shared", "centroid"]
-ErrorControl = Literal["family", "run"]
+ErrorControl = Literal["family", "run", "familywise"]
 
 
 @dataclass(frozen=True)
@@ -364,7 +364,7 @@ class MirrorConfig:
     min_similarity: float = 0.3
     secondary_threshold: float = 0.4
     matching: Matching = "shared"
-    error_control: ErrorControl = "family"
+    error_control: ErrorControl = "familywise"
     screen: bool = True
     n_screen_permutations: int = 99999  # the screen tests every pair: its smallest p must survive BH over all of them
     variation_filter: float = 0.1

@@ -125,9 +125,10 @@ MEANINGS: dict[str, str] = {
     "mirror.matching": "What the one-to-one topic matching maximises: `shared` (segments of one topic whose nearest "
                        "topic on the other side is the other, both ways: how many verbatims two topics share in "
                        "meaning) or `centroid` (cosine of the topic centroids).",
-    "mirror.error_control": "What alpha bounds: `family` (the false discovery rate of the topic-matched pairs, and "
-                            "separately of the screen) or `run` (one false discovery rate over both, so a run with no "
-                            "linkage at all declares a pair with probability about alpha; fewer pairs found).",
+    "mirror.error_control": "What alpha bounds over the topic-matched pairs and the screen together: `familywise` "
+                            "(the chance that the run declares any unlinked pair: weighted Holm, half of alpha to the "
+                            "topic-matched pairs), `run` (one false discovery rate, weighted the same way) or `family` "
+                            "(a false discovery rate for each of the two, so about twice alpha for a run with no linkage).",
     "mirror.screen": "Also screen every other pair of irritant topics on unit linkage (an exploratory family).",
     "mirror.n_screen_permutations": "Permutations of the exploratory screen (many pairs: needs more draws for its FDR).",
     "mirror.variation_filter": "A topic enters the screen and the global test only if its irritant rate varies across "

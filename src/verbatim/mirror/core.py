@@ -25,7 +25,7 @@ from ..errors import ArtefactError, ConfigError
 from .align import Alignment, align
 from .index import symmetry_index
 from .linkage import TOO_LITTLE, global_linkage, irritant_flags, linkage_screen, pair_linkage, stabilised
-from .stats import bh_qvalues, bootstrap_similarity, partial_corr_test, permutation_pvalues
+from .stats import bh_qvalues, bootstrap_similarity, holm_adjusted, partial_corr_test, permutation_pvalues
 
 log = logging.getLogger("verbatim")
 
@@ -233,6 +233,23 @@ def _irritant_pair(pairs: pd.DataFrame, cfg: MirrorConfig) -> pd.Series:
     return (pairs["irritant_share_a"] >= cfg.min_irritant_share) & (pairs["irritant_share_b"] >= cfg.min_irritant_share)
 
 
+RUN_CONFIRMATORY_SHARE = 0.5
+
+
+def _run_weights(n_confirm: int, n_screen: int) -> np.ndarray | None:
+    """Weights of the run's one false discovery rate: the topic-matched pairs, fixed before any linkage
+    was looked at, share :data:`RUN_CONFIRMATORY_SHARE` of it, the screened pairs the rest."""
+    if RUN_CONFIRMATORY_SHARE is None or not n_confirm or not n_screen:
+        return None
+    c = RUN_CONFIRMATORY_SHARE
+    return np.r_[np.full(n_confirm, c / n_confirm), np.full(n_screen, (1 - c) / n_screen)]
+
+
+def _adjust(cfg: MirrorConfig):
+    """The multiplicity adjustment of ``cfg.error_control``: Holm for ``familywise``, else BH."""
+    return holm_adjusted if cfg.error_control == "familywise" else bh_qvalues
+
+
 def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, labels: dict, shares: dict,
                cfg: MirrorConfig, by: str | None, irritant: np.ndarray, rng: np.random.Generator
                ) -> tuple[pd.DataFrame, dict]:
@@ -253,7 +270,7 @@ def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, label
             details[i] = pair_linkage(segments, cfg.pair, pairs.at[i, "topic_a"], pairs.at[i, "topic_b"], **lk_args)
             pairs.at[i, "linkage_p"] = details[i]["joint_p"]
         tested = [i for i in fam1 if not np.isnan(pairs.at[i, "linkage_p"])]
-        pairs.loc[tested, "linkage_q"] = bh_qvalues(pairs.loc[tested, "linkage_p"])
+        pairs.loc[tested, "linkage_q"] = _adjust(cfg)(pairs.loc[tested, "linkage_p"])
     if by is not None and cfg.screen:
         done = set(zip(pairs.loc[fam1, "topic_a"], pairs.loc[fam1, "topic_b"]))
         where = {(r.topic_a, r.topic_b): i for i, r in pairs.iterrows() if r["kind"] == "secondary"}
@@ -261,8 +278,9 @@ def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, label
         pos_b = {int(t): j for j, t in enumerate(al.b.topic_ids)}
         screen = linkage_screen(segments, cfg.pair, al.a.topic_ids, al.b.topic_ids, shares, done, by, irritant,
                                 cfg, rng)
-        if cfg.error_control == "run" and screen:  # one false discovery rate over both families
-            q = bh_qvalues(list(pairs.loc[tested, "linkage_p"]) + [t["p"] for t in screen])
+        if cfg.error_control != "family" and screen:  # one error rate over both families
+            q = _adjust(cfg)(list(pairs.loc[tested, "linkage_p"]) + [t["p"] for t in screen],
+                       _run_weights(len(tested), len(screen)))
             pairs.loc[tested, "linkage_q"] = q[:len(tested)]
             screen = [t | {"q": float(qi)} for t, qi in zip(screen, q[len(tested):])]
         for hit in screen:
@@ -288,14 +306,17 @@ def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, label
 
 
 def explain_pairs(pairs: pd.DataFrame, details: dict, cfg: MirrorConfig, rng: np.random.Generator) -> pd.DataFrame:
-    """Stage 3b: a linked pair that shares a topic with a more strongly linked pair is kept only if it
-    still moves with its partner once that stronger pair is accounted for (partial correlation across
-    units given the stronger pair's other topic, Freedman–Lane permutation p < ``alpha``).
+    """Stage 3b: a linked pair is kept only if it still moves with its partner once each more strongly
+    linked pair is accounted for (partial correlation across units given the stronger pair's topics that
+    it does not share: the other topic when it shares one, both when it shares none; Freedman–Lane
+    permutation p < ``alpha``).
 
     Why: a customer topic that holds a fifth of another theme's comments ("automate en panne, donc la
     queue") inherits that theme's unit profile and links to whatever that theme links to; with enough
     units the leak alone is significant. The partial test tells a second, real link (incivility follows
-    waiting) from an echo of the first. ``explained_by`` names the stronger pair."""
+    waiting) from an echo of the first. Two topics that share nothing with the stronger pair can echo it
+    too, when each holds a part of one of its themes (a "closing hours" topic with some waiting in it, a
+    "management" topic with some understaffing). ``explained_by`` names the stronger pair."""
     pairs = pairs.copy()
     pairs["explained_by"] = pd.array([pd.NA] * len(pairs), dtype="Int64")
     pairs["partial_r"] = pairs["partial_p"] = np.nan
@@ -305,16 +326,15 @@ def explain_pairs(pairs: pd.DataFrame, details: dict, cfg: MirrorConfig, rng: np
         for j in kept:
             s = pairs.loc[j]
             shared_a, shared_b = s["topic_a"] == r["topic_a"], s["topic_b"] == r["topic_b"]
-            if not (shared_a or shared_b):
-                continue
-            # the rates of this pair, and of the stronger pair's other topic, over the same units
+            # the rates of this pair, and of the stronger pair's topics it does not share, over the same units
             mine = details[int(r["pair"])]["units"].set_index("unit")
             theirs = details[int(s["pair"])]["units"].set_index("unit")
             if not {"shrunk_a", "shrunk_b"} <= set(mine) or not {"shrunk_a", "shrunk_b"} <= set(theirs):
                 continue
-            other = "shrunk_a" if shared_b else "shrunk_b"
-            both = stabilised(mine[["shrunk_a", "shrunk_b"]].join(theirs[[other]].rename(columns={other: "z"})).dropna())
-            pr, pp = partial_corr_test(both[:, 0], both[:, 1], both[:, 2], cfg.n_permutations, rng, cfg.alternative)
+            other = [c for c, shared in (("shrunk_a", shared_a), ("shrunk_b", shared_b)) if not shared]
+            z = theirs[other].rename(columns=lambda c: "z" + c)
+            both = stabilised(mine[["shrunk_a", "shrunk_b"]].join(z).dropna())
+            pr, pp = partial_corr_test(both[:, 0], both[:, 1], both[:, 2:], cfg.n_permutations, rng, cfg.alternative)
             if np.isnan(pp) or pp >= cfg.alpha:
                 pairs.loc[i, ["explained_by", "partial_r", "partial_p"]] = [int(s["pair"]), pr, pp]
                 break

@@ -230,14 +230,18 @@ dans le thème (taux rétrécis par Bayes empirique, corrélés sur l'échelle a
 des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
 petite des deux valeurs p, celle des unités pondérée 3 contre 1, est rapportée à sa propre distribution de permutation
 (min-p de Westfall–Young). Les paires de thèmes
-différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, {% if cfg.error_control == "run" %}un seul
-FDR avec les paires de thèmes similaires{% else %}FDR propre{% endif %}), parmi les
-thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.variation_filter }}).
+différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, {% if cfg.error_control == "familywise" %}une seule
+correction de Holm pondérée avec les paires de thèmes similaires, qui en reçoivent la moitié : la probabilité de déclarer
+à tort une paire dans l'analyse reste sous {{ cfg.alpha }}{% elif cfg.error_control == "run" %}un seul
+FDR pondéré avec les paires de thèmes similaires{% else %}FDR propre{% endif %}), parmi les
+thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.variation_filter }}) ;
+une paire liée n'est gardée que si sa corrélation partielle, sachant chaque paire plus fortement liée (les thèmes de
+cette paire qu'elle ne partage pas), reste significative.
 Le test global relie, entre unités, les profils d'irritants des deux sources (tableaux unité × thème des taux
 rétrécis, thèmes dont le taux varie entre unités) : coefficient RV et plus forte corrélation entre deux thèmes, sur les mêmes {{ cfg.n_permutations }}
 permutations des unités, joints par min-p : une seule valeur p pour l'hypothèse, et non une par paire. Qui précède
-l'autre : le passé d'un côté va-t-il plus avec le présent de l'autre que l'inverse (asymétrie des produits croisés décalés
-de 1 à {{ cfg.max_lag }} périodes) ? Sans avance, la série d'une unité est aussi probable à l'endroit qu'à l'envers :
+l'autre : le passé d'un côté va-t-il plus avec le présent de l'autre que l'inverse (asymétrie des produits croisés décalés,
+standardisée décalage par décalage de 1 à {{ cfg.max_lag }} périodes, la plus forte retenue) ? Sans avance, la série d'une unité est aussi probable à l'endroit qu'à l'envers :
 des renversements du temps tirés au hasard par unité donnent la loi nulle exacte ; l'avance n'est affirmée que si
 p &lt; {{ cfg.alpha }}.</p>
 <h2>Methods</h2>
@@ -255,15 +259,18 @@ in the topic (empirical-Bayes shrunk rates, correlated on the arcsine square-roo
 {{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
 and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values, the unit
 test's weighted 3 to 1, is referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
-separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, {% if cfg.error_control == "run" %}one FDR
+separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, {% if cfg.error_control == "familywise" %}one
+weighted Holm correction with the similar-topic pairs, which get half of it: the chance that the run declares any
+unlinked pair stays below {{ cfg.alpha }}{% elif cfg.error_control == "run" %}one weighted FDR
 with the similar-topic pairs{% else %}its own FDR{% endif %}), among the topics whose rate
-varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.variation_filter }}); a linked pair that shares a
-topic with a more strongly linked pair is kept only if its partial correlation given that pair stays significant. The
+varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.variation_filter }}); a linked pair is kept only if
+its partial correlation given each more strongly linked pair (the topics of that pair it does not share) stays
+significant. The
 global test relates, across units, the two sources' irritant profiles (unit × topic tables of shrunk rates, topics
 whose rate varies across units): the RV
 coefficient and the largest topic-pair correlation, on the same {{ cfg.n_permutations }} unit shuffles, joined by min-p:
 one p-value for the hypothesis rather than one per pair. Who moves first: does one side's past go with the other's
-present more than the reverse (the asymmetry of lagged cross-products at 1 to {{ cfg.max_lag }} periods)? When neither
+present more than the reverse (the asymmetry of lagged cross-products, standardised lag by lag from 1 to {{ cfg.max_lag }} periods, the largest kept)? When neither
 leads, a unit's series is as likely forwards as backwards, so random time reversals per unit give the exact null; a
 lead is claimed only when p &lt; {{ cfg.alpha }}. Examples
 of {{ protected }} come only from groups ({{ groups }}) with at least {{ privacy.anonymity_threshold }} respondents, and

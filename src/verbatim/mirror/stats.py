@@ -29,8 +29,32 @@ import numpy as np
 from .align import SourceTopics
 
 
-def bh_qvalues(p) -> np.ndarray:
-    """Benjamini–Hochberg q-values (NaN stays NaN); ``q_i = min_{j ≥ i} p_(j) m / j``."""
+def holm_adjusted(p, weights=None) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN stays NaN), weighted as in Holm (1979) when ``weights``
+    are given: the hypotheses are taken in the order of ``p_i / w_i`` and each is tested at
+    ``alpha · w_i / (weights of the hypotheses not yet rejected)``. The chance that any true null is
+    rejected stays below alpha whatever the dependence between the tests."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if not ok.any():
+        return out
+    w = np.ones(int(ok.sum())) if weights is None else np.asarray(weights, dtype=float)[ok]
+    w = w / w.sum()
+    order = np.argsort(p[ok] / w, kind="stable")
+    remaining = np.cumsum(w[order][::-1])[::-1]  # weight of the hypotheses from this step on
+    adj = np.maximum.accumulate(np.minimum(1.0, p[ok][order] * remaining / w[order]))
+    res = np.empty(len(order))
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def bh_qvalues(p, weights=None) -> np.ndarray:
+    """Benjamini–Hochberg q-values (NaN stays NaN); ``q_i = min_{j ≥ i} p_(j) m / j``. With ``weights``
+    (positive, rescaled to mean 1 over the tested p-values), the weighted procedure of Genovese, Roeder
+    & Wasserman (2006): BH on ``p_i / w_i``, which keeps the false discovery rate at its level while
+    giving the heavier hypotheses more of it."""
     p = np.asarray(p, dtype=float)
     q = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
@@ -38,6 +62,9 @@ def bh_qvalues(p) -> np.ndarray:
     if m == 0:
         return q
     pv = p[ok]
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)[ok]
+        pv = pv / (w / w.mean())
     order = np.argsort(pv, kind="stable")
     ranked = pv[order] * m / np.arange(1, m + 1)
     ranked = np.minimum.accumulate(ranked[::-1])[::-1]
@@ -257,15 +284,17 @@ def _pvalue(obs: float, null: np.ndarray, alternative: str) -> float:
 
 def partial_corr_test(x, y, z, n_permutations: int, rng: np.random.Generator, alternative: str = "greater"
                       ) -> tuple[float, float]:
-    """Partial correlation of ``x`` and ``y`` given ``z`` (one covariate) and its permutation p-value
-    (Freedman–Lane: the residuals of ``y`` on ``z`` are shuffled). Used to ask whether a linked pair
-    still moves together once a stronger pair sharing one of its topics is accounted for."""
-    x, y, z = (np.asarray(v, float) for v in (x, y, z))
-    if len(x) < 4 or np.std(z) == 0:
+    """Partial correlation of ``x`` and ``y`` given ``z`` (one covariate, or a column per covariate) and
+    its permutation p-value (Freedman–Lane: the residuals of ``y`` on ``z`` are shuffled). Used to ask
+    whether a linked pair still moves together once a stronger pair is accounted for."""
+    x, y = (np.asarray(v, float) for v in (x, y))
+    z = np.asarray(z, float).reshape(len(x), -1)
+    z = z[:, z.std(0) > 0]
+    if len(x) < 3 + z.shape[1] or not z.shape[1]:
         return float("nan"), float("nan")
+    design = np.column_stack([np.ones(len(x)), z])
 
     def resid(v):
-        zc = z - z.mean()
-        return v - v.mean() - zc * (zc @ (v - v.mean())) / (zc @ zc)
+        return v - design @ np.linalg.lstsq(design, v, rcond=None)[0]
 
     return permutation_corr(resid(x), resid(y), n_permutations, rng, alternative)
