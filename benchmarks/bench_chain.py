@@ -51,16 +51,6 @@ def generate(out: Path, seed: int | None, mirrors: bool = True) -> Path:
     return out
 
 
-def theme_of_topics(segments: pd.DataFrame, labels_csv: Path) -> dict:
-    """(source, topic) → the planted theme most of its single-theme segments carry."""
-    from verbatim.sample import read_labels
-
-    lab = read_labels(labels_csv)
-    s = segments.assign(themes=segments["id"].map(dict(zip(lab["id"], lab["themes"]))))
-    s = s[s["themes"].notna() & ~s["themes"].str.contains("|", regex=False) & (s["topic"] >= 0)]
-    return {k: g["themes"].value_counts().index[0] for k, g in s.groupby(["source", "topic"])}
-
-
 SHARES = (1.0, 0.8, 0.6, 0.4, 0.25)  # shares of a theme's irritant verbatims for the lead's power
 
 
@@ -109,19 +99,14 @@ def run_chain(folder: Path, lead_draws: int = 0, **mirror_settings) -> dict:
     from verbatim.config import load_config
     from verbatim.ingest import ingest
     from verbatim.mirror import Mirror
-    from verbatim.mirror.core import MIRRORED
     from verbatim.pipeline import Pipeline
+    from verbatim.sample import declared_themes
 
     t0 = time.perf_counter()
     cfg = load_config(folder / "verbatim.toml")
     pipe = Pipeline(cfg).fit(ingest(cfg.ingest.files, cfg.ingest).verbatims)
     m = Mirror(cfg.mirror, **mirror_settings).fit(pipe)
-    themes = theme_of_topics(pipe.segments_, folder / "labels.csv")
-    declared = []
-    for r in m.pairs_[m.pairs_["verdict"].isin(MIRRORED)].itertuples():
-        declared.append({"customer": themes.get(("customer", int(r.topic_a)), "?"),
-                         "employee": themes.get(("employee", int(r.topic_b)), "?"),
-                         "r": r.linkage_r, "q": r.linkage_q, "lead": r.lead, "verdict": r.verdict})
+    declared = declared_themes(m, pipe.segments_, folder / "labels.csv")
     g = getattr(m, "global_", None)
     return {"declared": declared, "global_p": getattr(g, "p", float("nan")), "seconds": time.perf_counter() - t0,
             **dict(zip(("theme_lead_p", "lead_power"), theme_lead(pipe.segments_, folder / "labels.csv",

@@ -53,6 +53,27 @@ def read_labels(labels_csv: str | Path | None = None) -> pd.DataFrame:
     return lab.assign(id=lab["ref"] + lab["field"].map(_FIELD_SUFFIX))
 
 
+def topic_themes(segments: pd.DataFrame, labels_csv: str | Path | None = None) -> dict:
+    """(source, topic) → the planted theme most of its segments from single-theme texts carry: how a
+    reader with the sample's answer key would name each topic the pipeline found."""
+    lab = read_labels(labels_csv or sample_dir() / "labels.csv")
+    s = segments.assign(themes=segments["id"].map(dict(zip(lab["id"], lab["themes"]))))
+    s = s[s["themes"].notna() & ~s["themes"].str.contains("|", regex=False) & (s["topic"] >= 0)]
+    return {k: g["themes"].value_counts().index[0] for k, g in s.groupby(["source", "topic"])}
+
+
+def declared_themes(m, segments: pd.DataFrame, labels_csv: str | Path | None = None) -> list[dict]:
+    """The pairs a fitted :class:`~verbatim.mirror.Mirror` declares (mirrored or linked), named by the
+    planted themes of their topics (:func:`topic_themes`), with r, q and the lead."""
+    from .mirror.core import MIRRORED
+
+    themes = topic_themes(segments, labels_csv)
+    a, b = m.config_.pair
+    return [{"customer": themes.get((a, int(r.topic_a)), "?"), "employee": themes.get((b, int(r.topic_b)), "?"),
+             "r": r.linkage_r, "q": r.linkage_q, "lead": r.lead, "verdict": r.verdict}
+            for r in m.pairs_[m.pairs_["verdict"].isin(MIRRORED)].itertuples()]
+
+
 def planted_topics(pipe, labels_csv: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pipeline's segments with the sample's *planted themes* as topics (a segment of a text with several
     themes takes the theme whose centroid is nearest) and ``irritant`` = the theme is negative; and the topic
