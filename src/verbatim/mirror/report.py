@@ -291,8 +291,12 @@ intervals resample verbatims and units, not the topic model.</li>
 <li><strong>Puissance / power.</strong> Few units, or few respondents per unit, widen the intervals; units under
 {{ cfg.min_count }} respondents are left out and rates are shrunk towards the mean. A pair that is not mirrored is an
 absence of evidence, not evidence of absence.</li>
-<li><strong>Tests multiples / multiple testing.</strong> q-values control the false discovery rate within each family;
-pairs of different topics are an exploratory screen; the global test is the one test of the hypothesis.</li>
+<li><strong>Tests multiples / multiple testing.</strong> {% if cfg.error_control == "familywise" %}One weighted Holm
+correction covers the similar-topic pairs and the screen: the chance of any false linked pair in this analysis stays
+under {{ cfg.alpha }}, at the cost of power for a pair among many (a pair at the edge may be missed);{% elif
+cfg.error_control == "run" %}One weighted false discovery rate covers the similar-topic pairs and the screen;{% else %}q-values
+control the false discovery rate within each family (the similar-topic pairs, the screen), so a run with no linkage
+declares a pair more often than {{ cfg.alpha }};{% endif %} the global test is the one test of the hypothesis.</li>
 <li><strong>L'indice dépend des paires / the index depends on the pairs.</strong> It counts the volume in pairs declared
 mirrored, so it moves with alpha ({{ cfg.alpha }}) and the similarity floor ({{ cfg.min_similarity }}).</li>
 <li><strong>Irritants détectés automatiquement / irritants are detected automatically</strong> (polarity model or tags):
