@@ -237,8 +237,9 @@ RUN_CONFIRMATORY_SHARE = 0.5
 
 
 def _run_weights(n_confirm: int, n_screen: int) -> np.ndarray | None:
-    """Weights of the run's one false discovery rate: the topic-matched pairs, fixed before any linkage
-    was looked at, share :data:`RUN_CONFIRMATORY_SHARE` of it, the screened pairs the rest."""
+    """Weights of the run's one error rate (Holm for ``familywise``, BH for ``run``): the topic-matched
+    pairs, fixed before any linkage was looked at, share :data:`RUN_CONFIRMATORY_SHARE` of it, the
+    screened pairs the rest."""
     if RUN_CONFIRMATORY_SHARE is None or not n_confirm or not n_screen:
         return None
     c = RUN_CONFIRMATORY_SHARE

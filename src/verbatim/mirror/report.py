@@ -232,7 +232,7 @@ petite des deux valeurs p, celle des unités pondérée 3 contre 1, est rapport�
 (min-p de Westfall–Young). Les paires de thèmes
 différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, {% if cfg.error_control == "familywise" %}une seule
 correction de Holm pondérée avec les paires de thèmes similaires, qui en reçoivent la moitié : la probabilité de déclarer
-à tort une paire dans l'analyse reste sous {{ cfg.alpha }}{% elif cfg.error_control == "run" %}un seul
+à tort une paire dans l'analyse est tenue à {{ cfg.alpha }}{% elif cfg.error_control == "run" %}un seul
 FDR pondéré avec les paires de thèmes similaires{% else %}FDR propre{% endif %}), parmi les
 thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.variation_filter }}) ;
 une paire liée n'est gardée que si sa corrélation partielle, sachant chaque paire plus fortement liée (les thèmes de
@@ -261,7 +261,7 @@ and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; t
 test's weighted 3 to 1, is referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
 separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, {% if cfg.error_control == "familywise" %}one
 weighted Holm correction with the similar-topic pairs, which get half of it: the chance that the run declares any
-unlinked pair stays below {{ cfg.alpha }}{% elif cfg.error_control == "run" %}one weighted FDR
+unlinked pair is held at {{ cfg.alpha }}{% elif cfg.error_control == "run" %}one weighted FDR
 with the similar-topic pairs{% else %}its own FDR{% endif %}), among the topics whose rate
 varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.variation_filter }}); a linked pair is kept only if
 its partial correlation given each more strongly linked pair (the topics of that pair it does not share) stays
@@ -292,8 +292,8 @@ intervals resample verbatims and units, not the topic model.</li>
 {{ cfg.min_count }} respondents are left out and rates are shrunk towards the mean. A pair that is not mirrored is an
 absence of evidence, not evidence of absence.</li>
 <li><strong>Tests multiples / multiple testing.</strong> {% if cfg.error_control == "familywise" %}One weighted Holm
-correction covers the similar-topic pairs and the screen: the chance of any false linked pair in this analysis stays
-under {{ cfg.alpha }}, at the cost of power for a pair among many (a pair at the edge may be missed);{% elif
+correction covers the similar-topic pairs and the screen: the chance of any false linked pair in this analysis is
+held at {{ cfg.alpha }}, at the cost of power for a pair among many (a pair at the edge may be missed);{% elif
 cfg.error_control == "run" %}One weighted false discovery rate covers the similar-topic pairs and the screen;{% else %}q-values
 control the false discovery rate within each family (the similar-topic pairs, the screen), so a run with no linkage
 declares a pair more often than {{ cfg.alpha }};{% endif %} the global test is the one test of the hypothesis.</li>
