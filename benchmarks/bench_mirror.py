@@ -150,10 +150,14 @@ def decide(rng, KC, NC, KE, NE, n_perm: int, cells: bool) -> tuple[bool, bool]:
     return bool(lk["p"] < ALPHA), bool(lk["joint_p"] < ALPHA)
 
 
+def base_rates(pools: dict) -> tuple[float, float]:
+    """The chosen topics' respondent rates (customer, employee), kept within 5–50% for the simulation."""
+    return tuple(float(np.clip(pools["hits"][side].mean(), 0.05, 0.5)) for side in ("customer", "employee"))
+
+
 def simulation(pools: dict, n_null: int, n_power: int, n_perm: int, n_cells: int, seed: int = 7) -> dict:
     rng = np.random.default_rng(seed)
-    base_c = float(np.clip(pools["hits"]["customer"].mean(), 0.05, 0.5))
-    base_e = float(np.clip(pools["hits"]["employee"].mean(), 0.05, 0.5))
+    base_c, base_e = base_rates(pools)
     res = {"base_rates": (base_c, base_e)}
     for name, rho, n in (("null", 0.0, n_null), ("power", 0.5, n_power)):
         unit, comb, realised = [], [], []
@@ -174,20 +178,19 @@ def simulation(pools: dict, n_null: int, n_power: int, n_perm: int, n_cells: int
 def familywise_power(pools: dict, n: int, n_perm: int = 99999, seed: int = 8) -> dict:
     """What the default ``error_control = "familywise"`` costs one linked pair (ρ = 0.5, 30 units): the
     share of planted datasets whose unit-test p passes the first step of the weighted Holm correction
-    when the pair is one of ``k`` topic-matched pairs (half of alpha shared among them) or one of ``k``
-    screened pairs (the other half), with the screen's permutation count."""
-    rng = np.random.default_rng(seed)
-    from verbatim.mirror import MirrorConfig
+    when the pair is one of ``k`` topic-matched pairs (their share of alpha, ``RUN_CONFIRMATORY_SHARE``,
+    split among them) or one of ``k`` screened pairs (the other half), with the screen's permutation count."""
+    from verbatim.mirror.core import RUN_CONFIRMATORY_SHARE
     from verbatim.mirror.linkage import unit_linkage
 
+    rng = np.random.default_rng(seed)
     cfg = MirrorConfig()
-    base_c = float(np.clip(pools["hits"]["customer"].mean(), 0.05, 0.5))
-    base_e = float(np.clip(pools["hits"]["employee"].mean(), 0.05, 0.5))
+    base_c, base_e = base_rates(pools)
     ps = np.array([unit_linkage(KC.sum(1), NC.sum(1), KE.sum(1), NE.sum(1), rng, n_perm, cfg.min_count,
                                 cfg.min_units)["p"]
                    for KC, NC, KE, NE in (simulate_counts(rng, base_c, base_e, 0.5) for _ in range(n))])
     return {"datasets": n, "per_pair": float(np.mean(ps < cfg.alpha)),
-            **{k: float(np.mean(ps < cfg.alpha * 0.5 / k)) for k in (1, 2, 10, 30, 100)}}
+            **{k: float(np.mean(ps < cfg.alpha * RUN_CONFIRMATORY_SHARE / k)) for k in (1, 2, 10, 30, 100)}}
 
 
 def simulate_profiles(rng, rates_c: np.ndarray, rates_e: np.ndarray, rho: float, linked: int = 1, units: int = 30,

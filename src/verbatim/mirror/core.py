@@ -240,7 +240,7 @@ def _run_weights(n_confirm: int, n_screen: int) -> np.ndarray | None:
     """Weights of the run's one error rate (Holm for ``familywise``, BH for ``run``): the topic-matched
     pairs, fixed before any linkage was looked at, share :data:`RUN_CONFIRMATORY_SHARE` of it, the
     screened pairs the rest."""
-    if RUN_CONFIRMATORY_SHARE is None or not n_confirm or not n_screen:
+    if not n_confirm or not n_screen:
         return None
     c = RUN_CONFIRMATORY_SHARE
     return np.r_[np.full(n_confirm, c / n_confirm), np.full(n_screen, (1 - c) / n_screen)]
@@ -255,10 +255,11 @@ def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, label
                cfg: MirrorConfig, by: str | None, irritant: np.ndarray, rng: np.random.Generator
                ) -> tuple[pd.DataFrame, dict]:
     """Stage 3: unit linkage. Family 1 (confirmatory): the topic-matched irritant pairs, unit and cell
-    tests joined by min-p, BH over the family. Family 2 (exploratory, ``cfg.screen``): every other pair
-    of irritant topics screened on unit linkage with its own BH; a significant positive one becomes a
-    "linkage screen" row (or confirms a secondary link). Returns the pairs numbered 1…n with their
-    linkage columns, and the per-pair details keyed by pair number."""
+    tests joined by min-p. Family 2 (exploratory, ``cfg.screen``): every other pair of irritant topics
+    screened on unit linkage; a significant positive one becomes a "linkage screen" row (or confirms a
+    secondary link). ``cfg.error_control``: one weighted Holm (``familywise``) or BH (``run``) over both
+    families, or a BH per family (``family``). Returns the pairs numbered 1…n with their linkage
+    columns, and the per-pair details keyed by pair number."""
     pairs = pairs.copy()
     details: dict[int, dict] = {}          # row position → pair_linkage result
     lk_args = dict(by=by, period=cfg.period, rng=rng, n_permutations=cfg.n_permutations, min_count=cfg.min_count,
@@ -271,19 +272,22 @@ def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, label
             details[i] = pair_linkage(segments, cfg.pair, pairs.at[i, "topic_a"], pairs.at[i, "topic_b"], **lk_args)
             pairs.at[i, "linkage_p"] = details[i]["joint_p"]
         tested = [i for i in fam1 if not np.isnan(pairs.at[i, "linkage_p"])]
-        pairs.loc[tested, "linkage_q"] = _adjust(cfg)(pairs.loc[tested, "linkage_p"])
+    screen = []
     if by is not None and cfg.screen:
         done = set(zip(pairs.loc[fam1, "topic_a"], pairs.loc[fam1, "topic_b"]))
+        screen = linkage_screen(segments, cfg.pair, al.a.topic_ids, al.b.topic_ids, shares, done, by, irritant,
+                                cfg, rng)
+    if by is not None:  # the confirmatory q-values, over both families unless error_control = "family"
+        pooled = screen if cfg.error_control != "family" else []
+        q = _adjust(cfg)(list(pairs.loc[tested, "linkage_p"]) + [t["p"] for t in pooled],
+                         _run_weights(len(tested), len(pooled)))
+        pairs.loc[tested, "linkage_q"] = q[:len(tested)]
+        if pooled:
+            screen = [t | {"q": float(qi)} for t, qi in zip(screen, q[len(tested):])]
+    if screen:
         where = {(r.topic_a, r.topic_b): i for i, r in pairs.iterrows() if r["kind"] == "secondary"}
         pos_a = {int(t): i for i, t in enumerate(al.a.topic_ids)}
         pos_b = {int(t): j for j, t in enumerate(al.b.topic_ids)}
-        screen = linkage_screen(segments, cfg.pair, al.a.topic_ids, al.b.topic_ids, shares, done, by, irritant,
-                                cfg, rng)
-        if cfg.error_control != "family" and screen:  # one error rate over both families
-            q = _adjust(cfg)(list(pairs.loc[tested, "linkage_p"]) + [t["p"] for t in screen],
-                       _run_weights(len(tested), len(screen)))
-            pairs.loc[tested, "linkage_q"] = q[:len(tested)]
-            screen = [t | {"q": float(qi)} for t, qi in zip(screen, q[len(tested):])]
         for hit in screen:
             key = (hit["topic_a"], hit["topic_b"])
             if key not in where:
