@@ -16,7 +16,7 @@ from verbatim.mirror.linkage import (cell_linkage, eb_shrink, irritant_flags, le
 from verbatim.mirror.report import render_report
 from verbatim.mirror.align import align, source_topics
 from verbatim.mirror.stats import (RecordShuffler, bh_qvalues, bootstrap_similarity, min_p_combined, permutation_corr,
-                                   permutation_pvalues, profile_test, unit_shuffles)
+                                   permutation_pvalues, profile_test, size_blocks, unit_shuffles)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,6 +154,36 @@ def test_stabilised_rates_have_about_the_same_noise_at_every_level():
     assert var_raw.max() / var_raw.min() > 4
     assert var_st.max() / var_st.min() < 1.5 and np.allclose(var_st, 1 / 400, rtol=0.35)
     assert stabilised([0.0, 0.25, 1.0]) == pytest.approx([0.0, np.pi / 6, np.pi / 2])
+
+
+def test_shuffles_within_size_blocks_keep_units_in_their_block():
+    sizes = np.array([50, 400, 60, 380, 55, 390, 70, 410, 65, 420, 52, 399, 58, 405, 61, 415.0])
+    blocks = size_blocks(sizes, 4)
+    assert len(np.unique(blocks)) == 4
+    assert set(blocks[sizes < 100]) == {0, 1} and set(blocks[sizes > 100]) == {2, 3}
+    perms = unit_shuffles(np.random.default_rng(0), 500, len(sizes), blocks)
+    assert (np.sort(perms, 1) == np.arange(len(sizes))).all()          # permutations
+    assert (blocks[perms] == blocks).all() and (perms != np.arange(len(sizes))).any()
+    assert size_blocks(sizes[:7], 4) is None and size_blocks(sizes, 0) is None
+
+
+def test_unit_test_keeps_its_level_when_both_sides_share_the_offices_sizes():
+    """A large office is large on both sides: both sides' sampling noise is smaller there. With free unit
+    shuffles the permutation null understates the spread of r (both sides noisy in the same units) and
+    unrelated topics pass too often; shuffling within blocks of offices of similar size keeps the level.
+    2,000 null datasets of 40 offices with 30–600 customers (half as many employees), each side's topic
+    rate pure sampling noise."""
+    rng = np.random.default_rng(11)
+    na = np.geomspace(30, 600, 40).round()
+    nb = (na / 2).round()
+    free, blocked = [], []
+    for _ in range(2000):
+        ka, kb = rng.binomial(na.astype(int), 0.1), rng.binomial(nb.astype(int), 0.2)
+        blocked.append(linkage_test(ka, na, kb, nb, None, None, None, None, rng, 999)["joint_p"] < 0.05)
+        u = unit_linkage(ka, na, kb, nb, rng, 999)
+        free.append(u["p"] < 0.05)
+    assert 0.035 <= np.mean(blocked) <= 0.065, np.mean(blocked)
+    assert np.mean(free) > 0.07, np.mean(free)                           # what the blocks correct
 
 
 def test_linkage_test_detects_a_planted_unit_linkage_and_not_an_absent_one():

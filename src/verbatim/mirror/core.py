@@ -25,7 +25,8 @@ from ..errors import ArtefactError, ConfigError
 from .align import Alignment, align
 from .index import symmetry_index
 from .linkage import TOO_LITTLE, global_linkage, irritant_flags, linkage_screen, pair_linkage, stabilised
-from .stats import bh_qvalues, bootstrap_similarity, holm_adjusted, partial_corr_test, permutation_pvalues
+from .stats import (bh_qvalues, bootstrap_similarity, holm_adjusted, partial_corr_test, permutation_pvalues,
+                    size_blocks)
 
 log = logging.getLogger("verbatim")
 
@@ -338,8 +339,10 @@ def explain_pairs(pairs: pd.DataFrame, details: dict, cfg: MirrorConfig, rng: np
                 continue
             other = [c for c, shared in (("shrunk_a", shared_a), ("shrunk_b", shared_b)) if not shared]
             z = theirs[other].rename(columns=lambda c: "z" + c)
-            both = stabilised(mine[["shrunk_a", "shrunk_b"]].join(z).dropna())
-            pr, pp = partial_corr_test(both[:, 0], both[:, 1], both[:, 2:], cfg.n_permutations, rng, cfg.alternative)
+            rows = mine[["shrunk_a", "shrunk_b", "n_a"]].join(z).dropna()
+            both = stabilised(rows.drop(columns="n_a"))
+            pr, pp = partial_corr_test(both[:, 0], both[:, 1], both[:, 2:], cfg.n_permutations, rng, cfg.alternative,
+                                       blocks=size_blocks(rows["n_a"]))
             if np.isnan(pp) or pp >= cfg.alpha:
                 pairs.loc[i, ["explained_by", "partial_r", "partial_p"]] = [int(s["pair"]), pr, pp]
                 break

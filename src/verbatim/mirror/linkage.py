@@ -11,9 +11,13 @@ least one irritant segment in the topic.
   cannot dominate the correlation. Fewer than ``min_units`` usable units →
   the verdict is "too little data" and no p-value is given.
 - **Unit linkage**: Pearson r across units of the shrunk rates; permutation
-  p-value by shuffling which B unit goes with which A unit (exact under the
-  null of no unit-level association; one-sided, "greater", by default since
-  the mirror hypothesis is a positive association).
+  p-value by shuffling which B unit goes with which A unit, within blocks of
+  units of similar size (:func:`~.stats.size_blocks`; one-sided, "greater",
+  by default since the mirror hypothesis is a positive association). A large
+  office is large on both sides and its sampling noise is smaller on both:
+  with free shuffles, unrelated rates passed 8–9% of the time at 0.05 when
+  offices ranged 1 to 20 times in size (within blocks, 4–6%;
+  ``tests/test_mirror.py::test_unit_test_keeps_its_level_when_both_sides_share_the_offices_sizes``).
 - **Cells**: the same over unit × period cells, shuffling whole units (each
   unit keeps its own time series, so seasonality cannot create a linkage).
 - **One decision per pair** (:func:`linkage_test`): the unit and the cell
@@ -37,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .lead import lead_test
-from .stats import _pvalue, min_p_combined, permutation_corr, unit_shuffles
+from .stats import _pvalue, min_p_combined, permutation_corr, size_blocks, unit_shuffles
 
 log = logging.getLogger("verbatim")
 
@@ -262,7 +266,7 @@ def linkage_test(ka, na, kb, nb, KA, NA, KB, NB, rng: np.random.Generator, n_per
     :func:`unit_linkage`'s and :func:`cell_linkage`'s keys."""
     ka, na, kb, nb = (np.asarray(v, float) for v in (ka, na, kb, nb))
     ok = (na >= min_count) & (nb >= min_count)
-    perms = unit_shuffles(rng, n_permutations, int(ok.sum()))
+    perms = unit_shuffles(rng, n_permutations, int(ok.sum()), size_blocks(na[ok]))
     u = unit_linkage(ka, na, kb, nb, rng, n_permutations, min_count, min_units, alternative, perms=perms)
     out = dict(u, joint_p=u["p"])
     lags = list(range(-max_lag, max_lag + 1))
@@ -424,7 +428,7 @@ def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
         log.warning("linkage screen: %d permutations for %d pairs: even the smallest p cannot pass the false "
                     "discovery rate; raise mirror.n_screen_permutations above %d", cfg.n_screen_permutations,
                     n_tests, int(2 * n_tests / cfg.alpha))
-    perms = unit_shuffles(rng, cfg.n_screen_permutations, m)
+    perms = unit_shuffles(rng, cfg.n_screen_permutations, m, size_blocks(n_a[ok]))
     tests = []
     for ta in ea:
         for tb in eb:
@@ -493,7 +497,7 @@ def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topi
     res.update(n_topics_a=len(ta), n_topics_b=len(tb))
     if not ta or not tb:
         return res | {"status": NO_VARIATION}
-    t = profile_test(x, y, n_permutations, rng, alternative)
+    t = profile_test(x, y, n_permutations, rng, alternative, blocks=size_blocks(na.loc[units].to_numpy(float)))
     if np.isnan(t["p"]):
         res["status"] = "no variation"
         return res

@@ -227,7 +227,8 @@ comparée au meilleur partenaire aléatoire ; l'intervalle de confiance vient d'
 {{ cfg.min_similarity }}. Le lien par unité corrèle, entre unités, la part des répondants de chaque côté ayant un irritant
 dans le thème (taux rétrécis par Bayes empirique, corrélés sur l'échelle arc sinus racine, unités de moins de {{ cfg.min_count }} répondants écartées, au moins
 {{ cfg.min_units }} unités, sinon « trop peu de données ») ; la valeur p vient de {{ cfg.n_permutations }} permutations
-des unités ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
+des unités, chacune au sein de son bloc d'unités de taille voisine (un grand bureau l'est des deux côtés, et son
+bruit d'échantillonnage y est plus faible des deux côtés : des permutations libres le prendraient pour un lien) ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
 petite des deux valeurs p, celle des unités pondérée 3 contre 1, est rapportée à sa propre distribution de permutation
 (min-p de Westfall–Young). Les paires de thèmes
 différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, {% if cfg.error_control == "familywise" %}une seule
@@ -257,7 +258,8 @@ verbatims; q-values control the false discovery rate
 {{ cfg.min_similarity }}. Unit linkage correlates, across units, the share of each side's respondents with an irritant
 in the topic (empirical-Bayes shrunk rates, correlated on the arcsine square-root scale; units under {{ cfg.min_count }} respondents left out; at least
 {{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
-and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values, the unit
+each unit within its block of units of similar size (a large office is large on both sides, and its sampling noise
+is smaller on both: free shuffles would read that as a link), and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values, the unit
 test's weighted 3 to 1, is referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
 separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, {% if cfg.error_control == "familywise" %}one
 weighted Holm correction with the similar-topic pairs, which get half of it: the chance that the run declares any
