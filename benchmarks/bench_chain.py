@@ -40,13 +40,15 @@ SAMPLE = ROOT / "data" / "raw" / "sample"
 ONLY_ONE_SIDE = set("DEGHIJ")
 
 
-def generate(out: Path, seed: int | None, mirrors: bool = True) -> Path:
-    """A sample folder (the shipped files when ``seed`` is None), with the shipped configuration."""
+def generate(out: Path, seed: int | None, mirrors: bool = True, shuffled: bool = False) -> Path:
+    """A sample folder (the shipped files when ``seed`` is None), with the shipped configuration;
+    ``shuffled`` composes the generated samples' texts in a random order (``--shuffled-order``)."""
     if seed is None:
         shutil.copytree(SAMPLE, out)
         return out
     cmd = [sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out), "--seed", str(seed)]
-    subprocess.run(cmd + ([] if mirrors else ["--no-mirrors"]), check=True, capture_output=True)
+    cmd += ([] if mirrors else ["--no-mirrors"]) + (["--shuffled-order"] if shuffled else [])
+    subprocess.run(cmd, check=True, capture_output=True)
     shutil.copy(SAMPLE / "verbatim.toml", out / "verbatim.toml")
     return out
 
@@ -137,19 +139,23 @@ def main(argv=None) -> int:
     ap.add_argument("--nulls", type=int, default=5, help="null samples (--no-mirrors), seeds 101, 102…")
     ap.add_argument("--null-start", type=int, default=101, help="seed of the first null sample")
     ap.add_argument("--shipped-only", action="store_true")
+    ap.add_argument("--no-shipped", action="store_true", help="skip the shipped sample")
+    ap.add_argument("--shuffled-order", action="store_true", help="generate samples with make_sample.py "
+                    "--shuffled-order (texts composed in a random order, not office by office)")
     ap.add_argument("--error-control", choices=typing.get_args(ErrorControl), help="override [mirror] error_control")
     ap.add_argument("--lead-draws", type=int, default=0, help="power analysis of the lead on each planted sample: "
                     "random subsets per share of the theme (0: skip)")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    runs = [("shipped", None, True)]
+    runs = [] if a.no_shipped else [("shipped", None, True)]
     if not a.shipped_only:
         runs += [(f"seed {s}", s, True) for s in a.seeds] + [(f"null {a.null_start + i}", a.null_start + i, False)
                                                                     for i in range(a.nulls)]
     rows, power = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, seed, mirrors in runs:
-            res = run_chain(generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors), a.lead_draws if mirrors else 0,
+            folder = generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors, a.shuffled_order)
+            res = run_chain(folder, a.lead_draws if mirrors else 0,
                             **({"error_control": a.error_control} if a.error_control else {}))
             for share, (hits, n) in res["lead_power"].items():
                 power[share] = [x + y for x, y in zip(power.get(share, (0, 0)), (hits, n))]
