@@ -4,11 +4,14 @@
     .venv/bin/python benchmarks/bench_chain.py --seeds 1 2 3 4 5 --nulls 20
     .venv/bin/python benchmarks/bench_chain.py --shipped-only
     .venv/bin/python benchmarks/bench_chain.py --nulls 0 --lead-draws 20   # the lead's power analysis
+    .venv/bin/python benchmarks/bench_chain.py --no-shipped --nulls 30 --null-start 141 --shuffled-order
 
 Each sample is written by ``scripts/make_sample.py`` (the shipped one, other ``--seed`` values with
 the shipped sizes, and ``--no-mirrors`` null samples where the employee side has latent strengths of
-its own), then run exactly as a user runs it: ingest → fit (embedder, polarity, topics per source
-and side) → mirror with the sample's own ``verbatim.toml``. Nothing from the ground truth reaches
+its own; ``--shuffled-order`` composes the generated samples' respondents in a random order, which
+removes an office-order tie between the two sides, see ``benchmarks/bench_sample_order.py``), then
+run exactly as a user runs it: ingest → fit (embedder, polarity, topics per source and side) → mirror
+with the sample's own ``verbatim.toml``. Nothing from the ground truth reaches
 the chain. Afterwards each declared pair's topics are named by the planted theme most of their
 single-theme segments carry (``labels.csv``), and the verdicts are scored against the plan:
 
