@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_chain.py --shipped-only
     .venv/bin/python benchmarks/bench_chain.py --nulls 0 --lead-draws 20   # the lead's power analysis
     .venv/bin/python benchmarks/bench_chain.py --no-shipped --nulls 30 --null-start 141 --shuffled-order
+    .venv/bin/python benchmarks/bench_chain.py --config my.toml     # another configuration of the chain
 
 Each sample is written by ``scripts/make_sample.py`` (the shipped one, other ``--seed`` values with
 the shipped sizes, and ``--no-mirrors`` null samples where the employee side has latent strengths of
@@ -43,16 +44,18 @@ SAMPLE = ROOT / "data" / "raw" / "sample"
 ONLY_ONE_SIDE = set("DEGHIJ")
 
 
-def generate(out: Path, seed: int | None, mirrors: bool = True, shuffled: bool = False) -> Path:
-    """A sample folder (the shipped files when ``seed`` is None), with the shipped configuration;
-    ``shuffled`` composes the generated samples' texts in a random order (``--shuffled-order``)."""
+def generate(out: Path, seed: int | None, mirrors: bool = True, shuffled: bool = False,
+             config: Path | None = None) -> Path:
+    """A sample folder (the shipped files when ``seed`` is None) with the shipped configuration, or
+    ``config`` in its place (its paths are read relative to the sample folder); ``shuffled`` composes
+    the generated samples' texts in a random order (``--shuffled-order``)."""
     if seed is None:
         shutil.copytree(SAMPLE, out)
-        return out
-    cmd = [sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out), "--seed", str(seed)]
-    cmd += ([] if mirrors else ["--no-mirrors"]) + (["--shuffled-order"] if shuffled else [])
-    subprocess.run(cmd, check=True, capture_output=True)
-    shutil.copy(SAMPLE / "verbatim.toml", out / "verbatim.toml")
+    else:
+        cmd = [sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out), "--seed", str(seed)]
+        cmd += ([] if mirrors else ["--no-mirrors"]) + (["--shuffled-order"] if shuffled else [])
+        subprocess.run(cmd, check=True, capture_output=True)
+    shutil.copy(config or SAMPLE / "verbatim.toml", out / "verbatim.toml")
     return out
 
 
@@ -143,12 +146,16 @@ def main(argv=None) -> int:
     ap.add_argument("--null-start", type=int, default=101, help="seed of the first null sample")
     ap.add_argument("--shipped-only", action="store_true")
     ap.add_argument("--no-shipped", action="store_true", help="skip the shipped sample")
+    ap.add_argument("--config", type=Path, help="a verbatim.toml to use instead of the sample's (e.g. with "
+                    "[segment] min_words = 6); its file paths are read relative to each sample folder")
     ap.add_argument("--shuffled-order", action="store_true", help="generate samples with make_sample.py "
                     "--shuffled-order (texts composed in a random order, not office by office)")
     ap.add_argument("--error-control", choices=typing.get_args(ErrorControl), help="override [mirror] error_control")
     ap.add_argument("--lead-draws", type=int, default=0, help="power analysis of the lead on each planted sample: "
                     "random subsets per share of the theme (0: skip)")
     a = ap.parse_args(argv)
+    if a.config and not a.config.is_file():
+        ap.error(f"--config {a.config}: no such file; give the path of a verbatim.toml")
     logging.basicConfig(level=logging.ERROR)
     runs = [] if a.no_shipped else [("shipped", None, True)]
     if not a.shipped_only:
@@ -157,7 +164,7 @@ def main(argv=None) -> int:
     rows, power = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, seed, mirrors in runs:
-            folder = generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors, a.shuffled_order)
+            folder = generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors, a.shuffled_order, a.config)
             res = run_chain(folder, a.lead_draws if mirrors else 0,
                             **({"error_control": a.error_control} if a.error_control else {}))
             for share, (hits, n) in res["lead_power"].items():
