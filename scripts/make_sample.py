@@ -1548,7 +1548,8 @@ def main(argv=None) -> int:
     ap.add_argument("--units", type=int, default=N_UNITS, help=f"number of offices (default: {N_UNITS}, the shipped count)")
     ap.add_argument("--customers", type=int, default=N_CUSTOMER_ROWS, help="customer rows")
     ap.add_argument("--employees", type=int, default=N_EMPLOYEE_ROWS, help="employee rows")
-    ap.add_argument("--no-mirrors", action="store_true", help="a null sample: no planted customer↔employee linkage")
+    ap.add_argument("--no-mirrors", action="store_true", help="a null sample: no planted customer↔employee linkage "
+                    "(with --shuffled-order, not even the office-order tie)")
     ap.add_argument("--shuffled-order", action="store_true", help="compose texts in a random order, not office by "
                     "office (removes an office-order artefact shared by both sides; not the shipped sample)")
     args = ap.parse_args(argv)
