@@ -1008,7 +1008,6 @@ def random_day(rng, m):
 def generate(rng: random.Random):
     s1_base, s2_base, s1, s2, crises, c_cust, c_emp = latent(rng)
     uniq = UniqueTexts()
-    n = len(UNITS)
 
     # ---- customers ----
     cust_alloc = allocate(rng, N_CUSTOMER_ROWS, SEASON_CUSTOMER)
