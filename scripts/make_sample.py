@@ -1398,6 +1398,35 @@ def ground_truth(customers, employees, pii, lat, stats, uniq, n_labels):
     return gt
 
 
+def composition_note() -> str:
+    """The README's paragraph on the order texts were composed in (``SHUFFLED_ORDER``)."""
+    if SHUFFLED_ORDER:
+        return """Ce jeu est composé dans un ordre aléatoire (`--shuffled-order`) : la longueur des textes ne dépend pas du
+rang du bureau dans la boucle (voir `benchmarks/bench_sample_order.py`).
+
+This sample is composed in a random order (`--shuffled-order`): text length does not depend on the office's
+rank in the loop (see `benchmarks/bench_sample_order.py`).
+
+"""
+    return """Ce jeu est composé bureau par bureau. Comme chaque texte doit être unique, plus un texte est composé tard,
+plus il tend à recevoir de propositions : les derniers bureaux de la boucle ont des textes un peu plus longs
+des deux côtés (segments par répondant contre rang du bureau : Spearman +0,45 clients, +0,66 postiers sur
+10 échantillons nuls ; −0,01 et +0,00 en ordre aléatoire ; `benchmarks/bench_sample_order.py`), ce qui lie
+légèrement tous les thèmes trouvés d'un côté à tous ceux de l'autre. Pour des échantillons nuls ou d'autres
+tirages, `--shuffled-order` compose les répondants dans un ordre aléatoire et retire ce lien ; le jeu livré
+garde l'ordre par bureau (ses paires plantées sont bien plus fortes).
+
+This sample is composed office by office. Texts must be unique, so the later a text is composed the more
+clauses it tends to get: the last offices of the loop have slightly longer texts on both sides (segments per
+respondent against the office's rank: Spearman +0.45 customers, +0.66 employees over 10 null samples; −0.01
+and +0.00 in random order; `benchmarks/bench_sample_order.py`), which ties every topic found on one side a
+little to every topic of the other. For null samples or other draws, `--shuffled-order` composes the
+respondents in a random order and removes that tie; the shipped sample keeps the office order (its planted
+pairs are far stronger).
+
+"""
+
+
 def readme(gt) -> str:
     c = gt["counts"]
     corr = gt["realised_correlations"]
@@ -1469,23 +1498,7 @@ theme shows the lead in 30% of draws; at 8,000 + 4,000 the chain found it in 4 s
 `python3 scripts/make_sample.py --customers 4000 --employees 2000` writes the previous size (`--units`,
 `--seed`, `--no-mirrors` for other draws and null samples).
 
-Ce jeu est composé bureau par bureau. Comme chaque texte doit être unique, plus un texte est composé tard,
-plus il tend à recevoir de propositions : les derniers bureaux de la boucle ont des textes un peu plus longs
-des deux côtés (segments par répondant contre rang du bureau : Spearman +0,45 clients, +0,66 postiers sur
-10 échantillons nuls ; −0,01 et +0,00 en ordre aléatoire ; `benchmarks/bench_sample_order.py`), ce qui lie
-légèrement tous les thèmes trouvés d'un côté à tous ceux de l'autre. Pour des échantillons nuls ou d'autres
-tirages, `--shuffled-order` compose les répondants dans un ordre aléatoire et retire ce lien ; le jeu livré
-garde l'ordre par bureau (ses paires plantées sont bien plus fortes).
-
-This sample is composed office by office. Texts must be unique, so the later a text is composed the more
-clauses it tends to get: the last offices of the loop have slightly longer texts on both sides (segments per
-respondent against the office's rank: Spearman +0.45 customers, +0.66 employees over 10 null samples; −0.01
-and +0.00 in random order; `benchmarks/bench_sample_order.py`), which ties every topic found on one side a
-little to every topic of the other. For null samples or other draws, `--shuffled-order` composes the
-respondents in a random order and removes that tie; the shipped sample keeps the office order (its planted
-pairs are far stronger).
-
-## Utiliser la vérité terrain / Using the ground truth
+{composition_note()}## Utiliser la vérité terrain / Using the ground truth
 
 - Taux d'un thème / theme rate: part des commentaires clients non vides (ou des répondants postiers) d'un
   bureau qui contiennent le thème (`labels.csv`) ; voir `rate_definitions` dans `ground_truth.json`.
@@ -1533,10 +1546,9 @@ def verify(out: Path, gt) -> None:
 def configure(seed: int, n_units: int, customers: int, employees: int, mirrors: bool, shuffled: bool = False) -> None:
     """Set the generator's parameters (module constants, so the shipped sample's code path is unchanged)."""
     global SEED, UNITS, N_CUSTOMER_ROWS, N_EMPLOYEE_ROWS, MIRRORS, SHUFFLED_ORDER
-    SHUFFLED_ORDER = shuffled
     if not 4 <= n_units <= len(UNITS) + len(EXTRA_CITIES) * len(EXTRA_PLACES):
         raise SystemExit(f"--units must be between 4 and {len(UNITS) + len(EXTRA_CITIES) * len(EXTRA_PLACES)}")
-    SEED, N_CUSTOMER_ROWS, N_EMPLOYEE_ROWS, MIRRORS = seed, customers, employees, mirrors
+    SEED, N_CUSTOMER_ROWS, N_EMPLOYEE_ROWS, MIRRORS, SHUFFLED_ORDER = seed, customers, employees, mirrors, shuffled
     UNITS = network(n_units)
 
 
