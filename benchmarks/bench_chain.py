@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,8 @@ import typing
 from pathlib import Path
 
 import pandas as pd
+
+from bench_sample_order import make_sample  # the generator in a child process
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "raw" / "sample"
@@ -52,9 +53,8 @@ def generate(out: Path, seed: int | None, mirrors: bool = True, shuffled: bool =
     if seed is None:
         shutil.copytree(SAMPLE, out)
     else:
-        cmd = [sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out), "--seed", str(seed)]
-        cmd += ([] if mirrors else ["--no-mirrors"]) + (["--shuffled-order"] if shuffled else [])
-        subprocess.run(cmd, check=True, capture_output=True)
+        make_sample(out, "--seed", str(seed), *([] if mirrors else ["--no-mirrors"]),
+                    *(["--shuffled-order"] if shuffled else []))
     shutil.copy(config or SAMPLE / "verbatim.toml", out / "verbatim.toml")
     return out
 

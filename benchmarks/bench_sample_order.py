@@ -27,6 +27,14 @@ SIDES = {"customer": ("clients.csv", "bureau", ["commentaire"]),
          "employee": ("postiers.csv", "site", ["ce_qui_va_bien", "ce_qui_irrite"])}
 
 
+def make_sample(out: Path, *flags: str) -> Path:
+    """``scripts/make_sample.py --out out *flags`` in a child process (the generator keeps its settings in
+    module constants), for the benchmarks and tests that generate samples."""
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out), *flags],
+                   check=True, capture_output=True)
+    return out
+
+
 def office_ranks(n_units: int) -> dict[str, int]:
     sys.path.insert(0, str(ROOT / "scripts"))
     import make_sample
@@ -59,9 +67,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(a.start, a.start + a.samples):
             for order, flag in (("office by office", []), ("shuffled", ["--shuffled-order"])):
-                out = Path(tmp) / f"{seed}-{len(flag)}"
-                subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out),
-                                "--seed", str(seed), "--no-mirrors", *flag], check=True, capture_output=True)
+                out = make_sample(Path(tmp) / f"{seed}-{len(flag)}", "--seed", str(seed), "--no-mirrors", *flag)
                 for side, (rho, p) in rank_correlations(out, ranks).items():
                     rows.append({"seed": seed, "order": order, "side": side, "rho": rho, "p": p})
                 print(f"seed {seed} {order:16} " + "  ".join(f"{r['side']} rho={r['rho']:+.2f}" for r in rows[-2:]),

@@ -1,7 +1,6 @@
 """The sample generator (scripts/make_sample.py): the shipped sample is what it writes by default, and
 ``--shuffled-order`` removes the office-order tie between the two sides (benchmarks/bench_sample_order.py)."""
 import filecmp
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,13 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "raw" / "sample"
 FILES = ("clients.csv", "postiers.csv", "labels.csv", "ground_truth.json", "README.md")
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_sample_order import office_ranks, rank_correlations  # noqa: E402
-
-
-def generate(out: Path, *flags: str) -> Path:
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample.py"), "--out", str(out), *flags],
-                   check=True, capture_output=True)
-    return out
+from bench_sample_order import make_sample, office_ranks, rank_correlations  # noqa: E402
 
 
 # a null sample (any tie between the sides is the generator's), at half the shipped size to keep the suite short
@@ -27,12 +20,12 @@ NULL = ("--no-mirrors", "--seed", "141", "--customers", "6000", "--employees", "
 @pytest.fixture(scope="module")
 def null_samples(tmp_path_factory):
     """The same null sample composed office by office and in random order."""
-    return (generate(tmp_path_factory.mktemp("office_order"), *NULL),
-            generate(tmp_path_factory.mktemp("shuffled"), *NULL, "--shuffled-order"))
+    return (make_sample(tmp_path_factory.mktemp("office_order"), *NULL),
+            make_sample(tmp_path_factory.mktemp("shuffled"), *NULL, "--shuffled-order"))
 
 
 def test_default_output_is_the_shipped_sample_byte_for_byte(tmp_path):
-    out = generate(tmp_path / "sample")
+    out = make_sample(tmp_path / "sample")
     assert [f for f in FILES if not filecmp.cmp(SAMPLE / f, out / f, shallow=False)] == []
 
 
