@@ -229,3 +229,13 @@ def test_unknown_source_message():
         "To compare another group, declare it with --allow-source custmer or sources = [...] in [ingest]"
     )
     assert IngestConfig(sources=("customer", "employee", "manager")).canonical_source("Manager") == "manager"
+
+
+def test_a_saved_configuration_keeps_how_it_was_fitted_for_settings_it_predates():
+    from verbatim.config import from_saved, to_dict
+
+    old = to_dict(Config())
+    del old["segment"]["merge_content_free"]  # an artefact saved before the setting existed
+    assert from_saved(old).segment.merge_content_free is False
+    assert from_saved(to_dict(Config())).segment.merge_content_free is True
+    assert old["segment"] == {k: v for k, v in to_dict(Config())["segment"].items() if k != "merge_content_free"}

@@ -47,3 +47,25 @@ def test_segments_keep_ids_and_columns():
     for vid, text in zip(v["id"], v["text"]):
         joined = " ".join(s.loc[s["id"] == vid, "text"]).replace(" ", "")
         assert joined == text.replace(" ", "")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a judgement with no subject joins the piece it judges, before or after it
+    ("Attente de 40 minutes au guichet. C'est de pire en pire.",
+     ["Attente de 40 minutes au guichet. C'est de pire en pire."]),
+    ("Ras le bol. Le colis n'est jamais arrivé.", ["Ras le bol. Le colis n'est jamais arrivé."]),
+    ("Colis perdu, mais franchement lamentable !", ["Colis perdu, mais franchement lamentable !"]),
+    # one subject word is enough to stand alone, however short
+    ("Accueil sympa mais trop cher", ["Accueil sympa", "mais trop cher"]),
+    ("Dossier envoyé. Pas de suivi.", ["Dossier envoyé.", "Pas de suivi."]),
+    # a verbatim that is only a judgement stays whole
+    ("Nul. Vraiment déçu.", ["Nul. Vraiment déçu."]),
+])
+def test_pieces_that_name_no_subject_join_their_neighbour(text, expected):
+    assert split_text(text) == expected
+
+
+def test_merging_content_free_pieces_can_be_switched_off():
+    t = "Attente de 40 minutes au guichet. C'est de pire en pire."
+    assert split_text(t, SegmentConfig(merge_content_free=False)) == [
+        "Attente de 40 minutes au guichet.", "C'est de pire en pire."]

@@ -2,7 +2,7 @@
 import pytest
 
 from verbatim.config import EmbedConfig
-from verbatim.textprep import encoder_input, prepare
+from verbatim.textprep import encoder_input, is_content_free, prepare
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -32,3 +32,15 @@ def test_the_setting_takes_effect():
     texts = ["Bonjour, COLIS PERDU"]
     assert encoder_input(texts, EmbedConfig()) == ["colis perdu"]
     assert encoder_input(texts, EmbedConfig(prepare=False)) == texts
+
+
+@pytest.mark.parametrize("text", ["Ras le bol.", "C'est de pire en pire.", "Nul !", "Faites quelque chose svp.",
+                                  "Je recommande.", "Très déçue", "Worst ever!", "I highly recommend.", "Merci à eux."])
+def test_judgements_with_no_subject_are_content_free(text):
+    assert is_content_free(text)
+
+
+@pytest.mark.parametrize("text", ["trop cher", "Pas de suivi.", "Le tarif est différent.", "Attente interminable",
+                                  "je dois revenir 3 fois", "Colis perdu, lamentable", "Staff were rude"])
+def test_a_single_subject_word_makes_a_piece_contentful(text):
+    assert not is_content_free(text)

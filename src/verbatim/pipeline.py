@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .artefact import REFIT, check_replaceable, file_fingerprint, new_manifest, read_manifest, write_manifest
-from .config import Config, from_dict, to_dict
+from .config import Config, from_saved, to_dict
 from .embed import EmbedStats, Embedder, embed_texts, get_embedder
 from .errors import ArtefactError, ConfigError, EmbedderError, InputFileError, VerbatimError
 from .fileio import atomic_dir
@@ -230,7 +230,7 @@ class Pipeline:
 
         path = Path(path)
         manifest = read_manifest(path, embedder_id)
-        cfg = _artefact_part(path / "manifest.json", lambda p: from_dict(manifest["config"]))
+        cfg = _artefact_part(path / "manifest.json", lambda p: from_saved(manifest["config"]))
         self = cls(cfg, embedder=manifest["embedder"])
         for name, cols in (("verbatims", ("id", "source", "text")),
                            ("segments", ("id", "source", "text", "topic")),

@@ -3,7 +3,8 @@
 One comment often carries several irritants ("prix corrects mais attente
 interminable au guichet"); topics are found per segment and a verbatim's
 topics are the union of its segments' topics. Every segment keeps its
-verbatim's ``id`` (and source, unit, date, score…).
+verbatim's ``id`` (and source, unit, date, score…). Pieces that name no subject ("Ras le bol.",
+"C'est de pire en pire.") join a neighbouring piece of their verbatim instead of forming topics.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 import pandas as pd
 
 from .config import SegmentConfig
+from .textprep import is_content_free
 
 _ABBREV = {"m", "mme", "mlle", "mr", "dr", "st", "ste", "etc", "ex", "cf", "env", "n°", "no", "tel", "tél",
            "vs", "av", "bd", "p", "pp", "min", "max", "h", "jr", "sr", "inc", "ltd", "co", "approx", "e.g", "i.e"}
@@ -26,6 +28,8 @@ _CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: longer pieces are never tested for content (99% of content-free pieces of real reviews are shorter)
+CONTENT_FREE_MAX_WORDS = 12
 
 
 def _sentences(text: str) -> list[str]:
@@ -44,21 +48,31 @@ def _sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _clauses(sentence: str) -> list[str]:
-    pieces = [p.strip(" ,;") for p in _CLAUSE.split(sentence)]
-    return [p for p in pieces if p]
-
-
-def _merge_short(pieces: list[str], min_words: int) -> list[str]:
-    out: list[str] = []
-    for p in pieces:
-        if out and len(_WORD.findall(p)) < min_words:
-            out[-1] = f"{out[-1]} {p}"
-        elif out and len(_WORD.findall(out[-1])) < min_words:
-            out[-1] = f"{out[-1]} {p}"
-        else:
-            out.append(p)
+def _clauses(sentence: str) -> list[tuple[str, str]]:
+    """The clauses of a sentence, each with the text that separated it from the previous one (", ")."""
+    out, end = [], 0
+    for piece in (p.strip(" ,;") for p in _CLAUSE.split(sentence)):
+        if piece:
+            start = sentence.index(piece, end)
+            out.append((sentence[end:start] if out else " ", piece))
+            end = start + len(piece)
     return out
+
+
+def _merge_short(pieces: list[tuple[str, str]], min_words: int, content_free: bool) -> list[str]:
+    """Pieces (each with its separator from the previous one) shorter than ``min_words`` words, or naming no
+    subject (``content_free``, see :func:`~verbatim.textprep.is_content_free`), join the previous piece (the
+    next one when first), with the separator they had in the text."""
+    out: list[tuple[str, int, bool]] = []  # text, words, content-free
+    for sep, p in pieces:
+        words = len(_WORD.findall(p))
+        free = content_free and words <= CONTENT_FREE_MAX_WORDS and is_content_free(p)
+        if out and (words < min_words or free or out[-1][1] < min_words or out[-1][2]):
+            text, n, prev_free = out[-1]
+            out[-1] = (f"{text}{sep or ' '}{p}", n + words, prev_free and free)
+        else:
+            out.append((p, words, free))
+    return [t for t, _, _ in out]
 
 
 def _cut_long(piece: str, max_chars: int) -> list[str]:
@@ -79,10 +93,10 @@ def split_text(text: str, cfg: SegmentConfig = SegmentConfig()) -> list[str]:
         return []
     if cfg.mode == "off":
         return [text]
-    pieces = _sentences(text)
-    if cfg.mode == "clause":
-        pieces = [c for s in pieces for c in _clauses(s)]
-    pieces = _merge_short(pieces, cfg.min_words) or [text]
+    sentences = _sentences(text)
+    pieces = ([c for s in sentences for c in _clauses(s)] if cfg.mode == "clause"
+              else [(" ", s) for s in sentences])
+    pieces = _merge_short(pieces, cfg.min_words, cfg.merge_content_free) or [text]
     return [c for p in pieces for c in _cut_long(p, cfg.max_chars)]
 
 

@@ -7,8 +7,12 @@ greetings). :func:`prepare` casefolds, drops greeting and closing formulas and l
 markers ("Franchement,", "Encore une fois,"), collapses repeated punctuation and removes emoji.
 The stored and displayed text is never changed: only the encoder's input is.
 
-:func:`is_content_free` tells the segments that carry no subject of their own ("Ras le bol.",
-"Merci à eux.", "Bonjour,"): they stay with their verbatim but do not form topics.
+:func:`is_content_free` tells the pieces that carry no subject of their own ("Ras le bol.",
+"C'est de pire en pire.", "Merci à eux.", "Worst ever!"): every content word is a judgement with no
+object. The segmenter merges them into a neighbouring piece of their verbatim (``[segment]
+merge_content_free``), so that they count with the subject they judge instead of forming topics of
+their own ("pire · informe · commence"). A piece with one subject word ("trop cher", "pas de suivi",
+"le tarif est différent") is not content-free, however short.
 """
 from __future__ import annotations
 
@@ -31,6 +35,30 @@ _TRAIL = (r"cordialement|bien cordialement|bien [aà] vous|salutations distingu[
 _TRAIL_RE = re.compile(rf"(?:[\s,.;:!]*\b(?:{_TRAIL})\b[\s.!]*)+$", re.IGNORECASE)
 _REPEAT_PUNCT = re.compile(r"([!?.…])[!?.…]+")
 _SPACES = re.compile(r"\s+")
+
+
+#: Lemmas of pure judgements (French and English): praise, blame, disappointment, advice to others. Words that
+#: also name a subject are left out on purpose ("lent", "cher", "attente", "suivi", "revenir", "écouter").
+JUDGEMENT_WORDS = frozenset("""
+    pire nul nulle lamentable inadmissible inacceptable honteux honteuse honte scandaleux scandaleuse scandale
+    déçu déçue décevoir décevant décevante déception bol marre fuir blague catastrophe catastrophique horrible
+    affreux affligeant minable dommage bof mitiger mitigé moyen revoir améliorer mieux bravo parfait parfaite
+    top super génial géniale excellent excellente formidable impeccable nickel recommander satisfait satisfaite
+    insatisfait insatisfaite mécontent mécontente content contente ravi ravie continuer durer ensemble global
+    globalement expérience franchement honnêtement carrément totalement complètement absolument tellement
+    extrêmement
+    worst wrong terrible awful disappoint disappointed disappointing disappointment avoid recommend perfect
+    amazing excellent ridiculous joke shame shameful disgrace disgraceful pathetic useless poor happy unhappy
+    satisfied dissatisfied highly experience overall honestly totally absolutely completely extremely
+""".split())
+
+
+def is_content_free(text: str) -> bool:
+    """True when ``text`` names no subject: no content word, or only judgements ("Ras le bol.", "Nul !",
+    "C'est de pire en pire.", "Je recommande."). See the module doc."""
+    from .textfr import content_words
+
+    return all(w in JUDGEMENT_WORDS for w in content_words(text))
 
 
 def _is_emoji(ch: str) -> bool:

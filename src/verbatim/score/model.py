@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..artefact import read_manifest
-from ..config import Config, from_dict
+from ..config import Config, from_saved
 from ..embed import EmbeddingCache, embed_texts, get_embedder
 from ..errors import ArtefactError, EmbedderError
 from ..segment import segment
@@ -83,7 +83,7 @@ class ScoringModel:
         path = Path(path)
         manifest = read_manifest(path)
         try:
-            self.config_: Config = from_dict(manifest["config"])
+            self.config_: Config = from_saved(manifest["config"])
         except Exception as ex:  # noqa: BLE001 - a damaged manifest is the artefact's problem, said in one line
             raise ArtefactError(f"'{path}' has an unreadable configuration ({ex}); refit it") from None
         self.manifest_ = manifest
