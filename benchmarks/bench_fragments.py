@@ -6,16 +6,15 @@
 The whole fit (segment → embed → polarity → topics, ``Pipeline.fit``) runs twice on the same comments in
 this one process: ``[segment] merge_content_free`` off (the baseline: every clause is a segment) and on
 (pieces that only judge join a neighbouring piece of their verbatim). For each source it prints the
-segments, the topics, and the **fragment topics**: topics whose typical member is a fragment, i.e. half or
-more of their segments are content-free pieces or at most 4 words long, with the share of segments they
-hold and their labels. Real comments: French insurance reviews (customers) and the cons of French Glassdoor
+segments, the topics, and the **fragment topics**: topics half or more of whose segments name no subject
+(``verbatim.textprep.is_content_free``; with the setting on, only comments that are nothing else can),
+with the share of segments they hold, their labels and typical segments to read. Real comments: French insurance reviews (customers) and the cons of French Glassdoor
 reviews (employees) from ../shared/data, read there, never copied; skipped cleanly without it.
 """
 from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -23,8 +22,6 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _realdata import ROOT, SHARED  # noqa: E402
-
-FRAGMENT_WORDS = 4
 
 
 def real_table(n_customers: int, n_employees: int, seed: int = 0) -> pd.DataFrame:
@@ -50,11 +47,11 @@ def sample_table():
 
 
 def fragment_topics(segs: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """Per topic: share of fragment members (content-free or ≤ FRAGMENT_WORDS words); fragment topics first."""
+    """Per topic: the share of its segments that name no subject; fragment topics first."""
     from verbatim.textprep import is_content_free
 
     s = segs[segs["topic"] >= 0].copy()
-    s["fragment"] = [is_content_free(t) or len(re.findall(r"\w+", t)) <= FRAGMENT_WORDS for t in s["text"]]
+    s["fragment"] = [is_content_free(t) for t in s["text"]]
     share = s.groupby(["source", "topic"])["fragment"].mean().rename("fragment_share").reset_index()
     out = table.merge(share, on=["source", "topic"])
     return out.sort_values("fragment_share", ascending=False)
