@@ -114,6 +114,18 @@ def test_planted_theme_is_recovered(sample_pipeline, source, theme):
     assert share >= 0.5, f"only {share:.0%} of theme {theme} segments in its 3 main topics"
 
 
+def test_no_topic_is_made_of_pieces_that_name_no_subject(sample_pipeline):
+    """The sample's closing judgements ("Ras le bol.", "Merci à eux.", "Je recommande.") stay with their verbatim:
+    with the merge off they made 2 customer and 4 employee topics (benchmarks/bench_fragments.py)."""
+    from verbatim.textprep import is_content_free
+
+    s = sample_pipeline.segments_
+    free = np.array([is_content_free(t) for t in s["text"]])
+    assert not free[(s["n_segments"] > 1).to_numpy()].any()  # only a comment that is nothing else stays one
+    share = pd.Series(free).groupby([s["source"].to_numpy(), s["topic"].to_numpy()]).mean()
+    assert share.drop(index=-1, level=1, errors="ignore").max() < 0.5, share.sort_values().tail(3)
+
+
 def test_verbatim_topics_union(small_pipeline):
     vt = verbatim_topics(small_pipeline.segments_)
     assert len(vt) == small_pipeline.verbatims_["id"].nunique()
