@@ -17,8 +17,10 @@
    The same for the **global test** (RV + largest pair r, min-p): every irritant topic of both sides
    is simulated per unit (base rates from the real topics, independent unit effects), one pair linked
    at ρ; the per-pair unit test of that pair is run on the same datasets for comparison.
-   ``--size-spreads``: the same with offices of different sizes (1 to 3 and 1 to 10 times the smallest,
-   large on both sides, binomial sampling), the mirror's shuffles within size blocks against free shuffles.
+   ``--size-spreads``: the same with each respondent drawn at random (binomial sampling), offices all alike
+   and of different sizes (1 to 3 and 1 to 10 times the smallest, large on both sides): the mirror's
+   shuffles within size blocks against free shuffles and a precision-weighted correlation, beside what
+   binomial noise leaves of ρ (the attenuation bound).
    ``--familywise N``: what the default error control costs that pair (ρ = 0.5): how often it passes
    the weighted Holm step when it is one of k topic-matched pairs or one of k screened pairs.
    Also printed: the **similarity null** on the real embeddings (quantiles of the permutation null of
@@ -171,7 +173,8 @@ def simulation(pools: dict, n_null: int, n_power: int, n_perm: int, n_cells: int
             unit.append(u)
             if i < n_cells:
                 comb.append(c)
-        res[name] = {"datasets": n, "unit_rate": float(np.mean(unit)), "combined_rate": float(np.mean(comb)),
+        res[name] = {"datasets": n, "unit_rate": float(np.mean(unit)),
+                     "combined_rate": float(np.mean(comb)) if comb else float("nan"),
                      "combined_datasets": len(comb), "realised_r": float(np.nanmean(realised)),
                      "seconds": time.time() - t0}
     return res
@@ -195,13 +198,40 @@ def familywise_power(pools: dict, n: int, n_perm: int = 99999, seed: int = 8) ->
             **{k: float(np.mean(ps < cfg.alpha * RUN_CONFIRMATORY_SHARE / k)) for k in (1, 2, 10, 30, 100)}}
 
 
+def weighted_corr_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, perms: np.ndarray) -> float:
+    """One-sided permutation p of a weighted Pearson r (``w`` stays with its unit, ``y`` is shuffled)."""
+    w = w / w.sum()
+    xc = x - w @ x
+    yy = np.vstack([y, y[perms]])
+    yc = yy - (yy @ w)[:, None]
+    r = (yc @ (w * xc)) / np.sqrt((w @ xc ** 2) * ((yc ** 2) @ w))
+    return float((1 + np.sum(r[1:] >= r[0] - 1e-12)) / len(r))
+
+
+def attenuation_bound(base_c: float, base_e: float, n_c: np.ndarray, n_e: np.ndarray, rho: float = 0.5,
+                      units: int = 30) -> tuple[float, float]:
+    """What binomial sampling leaves of ρ: the expected correlation of the observed rates (ρ times the root of
+    both sides' reliabilities, true-rate variance over observed-rate variance, logit sd 0.6 as simulated) and
+    the power of a one-sided test at α over ``units`` units for that correlation (Fisher z, normal theory)."""
+    from scipy.stats import norm
+
+    rel = []
+    for p, n in ((base_c, n_c), (base_e, n_e)):
+        true_var = (0.6 * p * (1 - p)) ** 2
+        rel.append(true_var / (true_var + p * (1 - p) * float(np.mean(1 / n))))
+    r = rho * float(np.sqrt(rel[0] * rel[1]))
+    return r, float(norm.sf(norm.isf(ALPHA) - np.arctanh(r) * np.sqrt(units - 3)))
+
+
 def size_simulation(pools: dict, n_null: int, n_power: int, n_perm: int, spread: float, seed: int = 9) -> dict:
     """Offices of different sizes: 30 units whose respondents run from 1 to ``spread`` times the smallest
-    (the same offices large on both sides, as in a real network), each respondent carrying the irritant
-    with its unit's probability (binomial sampling noise, larger in small offices). The unit test's
-    declared share with the mirror's shuffles (within blocks of offices of similar size,
-    ``stats.SIZE_BLOCK``) and with free shuffles (the baseline), on the same datasets."""
-    from verbatim.mirror.linkage import unit_linkage
+    (the same offices large on both sides, as in a real network; 1 = all the same size), each respondent
+    carrying the irritant with its unit's probability (binomial sampling noise, larger in small offices). The
+    unit test's declared share with the mirror's shuffles (within blocks of offices of similar size,
+    ``stats.SIZE_BLOCK``), with free shuffles (the baseline) and, within blocks, a precision-weighted
+    correlation (each office weighted by n_c·n_e / (n_c + n_e)), on the same datasets; and the attenuation
+    bound (:func:`attenuation_bound`) that no test on these counts can pass by much."""
+    from verbatim.mirror.linkage import linkage_rates, unit_linkage
     from verbatim.mirror.stats import size_blocks, unit_shuffles
 
     rng = np.random.default_rng(seed)
@@ -210,10 +240,12 @@ def size_simulation(pools: dict, n_null: int, n_power: int, n_perm: int, spread:
     scale = np.geomspace(1.0, spread, 30)
     scale /= scale.mean()
     n_c, n_e = np.round(120 * scale).astype(int), np.round(60 * scale).astype(int)
+    weights = (n_c * n_e / (n_c + n_e)).astype(float)
     logit = lambda p: np.log(p / (1 - p))  # noqa: E731
-    res = {"spread": spread, "sizes": (int(n_c.min()), int(n_c.max()))}
+    res = {"spread": spread, "sizes": (int(n_c.min()), int(n_c.max())),
+           "bound": attenuation_bound(base_c, base_e, n_c, n_e)}
     for name, rho, n in (("null", 0.0, n_null), ("power", 0.5, n_power)):
-        hits = {"blocks": [], "free": []}
+        hits = {"blocks": [], "free": [], "weighted": []}
         for _ in range(n):
             z = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=30)
             kc = rng.binomial(n_c, 1 / (1 + np.exp(-(logit(base_c) + 0.6 * z[:, 0]))))
@@ -222,6 +254,9 @@ def size_simulation(pools: dict, n_null: int, n_power: int, n_perm: int, spread:
                 perms = unit_shuffles(rng, n_perm, 30, blocks)
                 u = unit_linkage(kc, n_c, ke, n_e, rng, n_perm, cfg.min_count, cfg.min_units, perms=perms)
                 hits[how].append(u["p"] < ALPHA)
+                if how == "blocks":
+                    p = weighted_corr_p(linkage_rates(kc, n_c), linkage_rates(ke, n_e), weights, perms)
+                    hits["weighted"].append(p < ALPHA)
         res[name] = {how: float(np.mean(v)) for how, v in hits.items()} | {"datasets": n}
     return res
 
@@ -342,8 +377,8 @@ def main() -> None:
                     "of null and power; 0 to skip)")
     ap.add_argument("--familywise", type=int, default=0, help="planted datasets for what the default familywise "
                     "error control costs one linked pair")
-    ap.add_argument("--size-spreads", type=float, nargs="*", default=[3.0, 10.0], help="simulations with offices "
-                    "of different sizes (largest / smallest; none to skip)")
+    ap.add_argument("--size-spreads", type=float, nargs="*", default=[1.0, 3.0, 10.0], help="simulations with "
+                    "binomial sampling, offices of different sizes (largest / smallest; 1: all alike; none to skip)")
     ap.add_argument("--customers", type=int, default=1200)
     ap.add_argument("--employees", type=int, default=800)
     ap.add_argument("--cross-language", action="store_true")
@@ -364,16 +399,20 @@ def main() -> None:
               f"120 customers and 60 employees per unit")
         for name, target in (("null", "5% ± 2%"), ("power", "≥ 80%")):
             r = sim[name]
+            both = (f", {r['combined_rate']:.1%} of {r['combined_datasets']} (the mirror's unit + cell min-p rule)"
+                    if r["combined_datasets"] else "")
             print(f"{name:>5} (mean realised unit r {r['realised_r']:+.2f}): declared in {r['unit_rate']:.1%} of "
-                  f"{r['datasets']} datasets (unit test), {r['combined_rate']:.1%} of {r['combined_datasets']} "
-                  f"(the mirror's unit + cell min-p rule) — target {target} [{r['seconds']:.0f}s]")
+                  f"{r['datasets']} datasets (unit test){both} — target {target} [{r['seconds']:.0f}s]")
         for spread in args.size_spreads:
             ss = size_simulation(pools, args.null, args.power, args.permutations, spread)
             print(f"offices {ss['sizes'][0]}–{ss['sizes'][1]} customers (×{spread:g}, the same offices large on both "
                   f"sides), binomial sampling: unit test declared under the null in {ss['null']['blocks']:.1%} with "
                   f"shuffles within size blocks (the mirror's), {ss['null']['free']:.1%} with free shuffles (baseline), "
                   f"of {ss['null']['datasets']}; at ρ = 0.5 in {ss['power']['blocks']:.1%} / {ss['power']['free']:.1%} "
-                  f"of {ss['power']['datasets']} — target 5% ± 2% and ≥ 80%", flush=True)
+                  f"of {ss['power']['datasets']} — target 5% ± 2% and ≥ 80%; precision-weighted correlation "
+                  f"{ss['null']['weighted']:.1%} / {ss['power']['weighted']:.1%}; binomial noise leaves ρ = 0.5 an "
+                  f"expected observed r of {ss['bound'][0]:+.2f}, which a one-sided test over 30 units detects "
+                  f"{ss['bound'][1]:.0%} of the time (normal theory)", flush=True)
         nl = pools["similarity_null"]
         print(f"similarity null on real embeddings ({nl['k'][0]} × {nl['k'][1]} topics, {nl['seconds']:.0f}s): "
               f"null of the first Hungarian pair, quantiles 5/25/50/75/95% = {np.round(nl['quantiles'], 3).tolist()}; "
