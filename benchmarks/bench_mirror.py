@@ -58,15 +58,14 @@ EMBEDDER = "use"   # the default encoder (EmbedConfig.embedder)
 
 
 # -- 1. simulation from real texts ------------------------------------------------------------------
-def real_topic_pools(n_customer: int, n_employee: int, seed: int = 0) -> dict:
+def real_topic_pools(n_customer: int, n_employee: int, seed: int = 0, cfg=None) -> dict:
     """Topics of real customer and employee verbatims; per respondent, whether it carries the chosen
-    customer / employee irritant topic."""
-    from verbatim.config import FileSpec, IngestConfig, TopicsConfig
-    from verbatim.embed import embed_texts, get_embedder
+    customer / employee irritant topic. ``cfg`` (a :class:`~verbatim.config.Config`, default: the defaults) is
+    what the whole fit runs with."""
+    from verbatim.config import Config, FileSpec, IngestConfig
     from verbatim.ingest import ingest
     from verbatim.mirror.linkage import irritant_flags
-    from verbatim.segment import segment
-    from verbatim.topics import fit_topics
+    from verbatim.pipeline import Pipeline
 
     cust = insurance_verbatims(n_customer, seed=seed, rated_only=True)
     spec = FileSpec(path=str(require_shared() / "fr_glassdoor_employees.csv.gz"), source="employee",
@@ -74,11 +73,11 @@ def real_topic_pools(n_customer: int, n_employee: int, seed: int = 0) -> dict:
     emp = ingest([spec], IngestConfig()).verbatims
     emp = emp.sample(n=min(n_employee, len(emp)), random_state=seed)
     verb = pd.concat([cust, emp], ignore_index=True)
-    seg = segment(verb)
     t0 = time.time()
-    emb = embed_texts(seg["text"].tolist(), get_embedder(EMBEDDER), CACHE, progress=True)
-    print(f"embedded/cached {len(seg)} segments with '{EMBEDDER}' in {time.time() - t0:.0f}s", flush=True)
-    _, seg, table = fit_topics(seg, emb, TopicsConfig(), seed=42)
+    # the whole fit a user runs: segments, prepared text, the default encoder, polarity, topics per side
+    pipe = Pipeline(cfg or Config(), cache=CACHE).fit(verb)
+    seg, emb, table = pipe.segments_.copy(), pipe.embeddings_, pipe.topics_
+    print(f"fitted {len(seg)} segments with '{pipe.embedder_id_}' in {time.time() - t0:.0f}s", flush=True)
     irr = irritant_flags(seg)
     seg["irr"] = irr
     null = similarity_null(seg, emb, table)
@@ -384,12 +383,18 @@ def main() -> None:
     ap.add_argument("--cross-language", action="store_true")
     ap.add_argument("--cross-language-seeds", type=int, default=3, help="review samples drawn for the check")
     ap.add_argument("--skip-sample", action="store_true")
+    ap.add_argument("--config", type=Path, help="a verbatim.toml the simulation's real comments are fitted "
+                    "with (e.g. [segment] merge_content_free = false, the baseline); default: the defaults")
     ap.add_argument("--skip-simulation", action="store_true")
     args = ap.parse_args()
 
     if not args.skip_simulation:
         print("== 1. simulation from real texts ==", flush=True)
-        pools = real_topic_pools(args.customers, args.employees)
+        from verbatim.config import load_config
+
+        if args.config and not args.config.is_file():
+            ap.exit(2, f"bench_mirror.py: error: --config '{args.config}' not found; give a verbatim.toml\n")
+        pools = real_topic_pools(args.customers, args.employees, cfg=load_config(args.config) if args.config else None)
         print(f"{pools['n_segments']} segments, topics {pools['n_topics']}; chosen irritant topics: "
               f"customer {pools['topic']['customer']} “{pools['label']['customer']}”, "
               f"employee {pools['topic']['employee']} “{pools['label']['employee']}”", flush=True)
