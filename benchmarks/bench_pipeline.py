@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip timing the bare encoder")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    from verbatim.config import Config
+    from verbatim.config import Config, replace_section
     from verbatim.embed import EmbeddingCache, embed_texts, get_embedder
     from verbatim.mirror import Mirror
     from verbatim.mirror.report import render_report
@@ -90,6 +90,11 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     segs = segment(verbatims, cfg.segment)
     stage("segment", t)
+    t = time.perf_counter()
+    n_unmerged = len(segment(verbatims, replace_section(cfg, "segment", merge_content_free=False).segment))
+    aside = time.perf_counter() - t  # the baseline is not part of the fit: left out of the total
+    print(f"  (segment without merge_content_free, the baseline: {aside:.1f} s, {n_unmerged:,} segments against "
+          f"{len(segs):,}; not counted)", flush=True)
     texts = encoder_input(segs["text"], cfg.embed)
     embedder = get_embedder(cfg.embed.embedder)
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,7 +117,7 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     html = render_report(m)
     stage("report", t)
-    total = time.perf_counter() - t_all
+    total = time.perf_counter() - t_all - aside
     uniq = len(set(texts))
     print(f"\n{len(verbatims):,} comments ({(verbatims['source'] == 'customer').sum():,} customer, "
           f"{(verbatims['source'] == 'employee').sum():,} employee) → {len(segs):,} segments ({uniq:,} distinct), "
