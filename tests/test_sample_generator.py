@@ -32,12 +32,15 @@ def test_default_output_is_the_shipped_sample_byte_for_byte(tmp_path):
 def test_shuffled_order_removes_the_office_order_tie_on_both_sides(null_samples):
     ranks = office_ranks(40)
     office_order, random_order = (rank_correlations(folder, ranks) for folder in null_samples)
-    # office by office, both sides' texts lengthen with the office's rank (bench, 10 null samples: +0.45
-    # customers, +0.66 employees on average, 10 of 10 at p < 0.05); in random order -0.01 / +0.00. This
-    # sample gives +0.40 / +0.67 and +0.08 / +0.12: the generator uses the standard library's random and
-    # the segmenter is regex-based, so these figures are the same on every machine.
-    assert all(rho > 0.35 and p < 0.05 for rho, p in office_order.values()), office_order
-    assert all(abs(rho) < 0.3 for rho, _ in random_order.values()), random_order
+    # office by office, both sides' texts lengthen with the office's rank (benchmarks/bench_sample_order.py over
+    # 10 null samples); in random order they do not. This sample gives +0.30 / +0.51 office by office and
+    # +0.04 / +0.05 shuffled, segments counted as the pipeline cuts them (closing judgements such as "Ras le
+    # bol." merged into their clause, which weakens the customers' tie: +0.40 before). The generator uses the
+    # standard library's random and the segmenter regexes and word lists, so the figures are the same on
+    # every machine.
+    assert all(rho > 0.2 for rho, _ in office_order.values()), office_order
+    assert office_order["employee"][0] > 0.35 and office_order["employee"][1] < 0.05, office_order
+    assert all(abs(rho) < 0.2 for rho, _ in random_order.values()), random_order
 
 
 def test_shuffled_order_keeps_the_rows_per_office(null_samples):
