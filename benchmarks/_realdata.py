@@ -32,6 +32,14 @@ def insurance_verbatims(n: int | None = None, seed: int = 0, rated_only: bool = 
     return df.reset_index(drop=True)
 
 
+def glassdoor_fr_cons_spec():
+    """The cons of French Glassdoor reviews as employee verbatims (unit = employer), untagged."""
+    from verbatim.config import FileSpec
+
+    return FileSpec(path=str(require_shared() / "fr_glassdoor_employees.csv.gz"), source="employee",
+                    text=("review_disadvantages",), date="date", score="score", unit="enterprise_name")
+
+
 def insurance_segments(n_reviews: int, seed: int = 0, offset: int = 0) -> pd.DataFrame:
     """Clause segments of ``n_reviews`` reviews; ``offset`` skips reviews (for held-out sets)."""
     from verbatim.segment import segment

@@ -21,21 +21,16 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _realdata import ROOT, SHARED  # noqa: E402
+from _realdata import ROOT, SHARED, glassdoor_fr_cons_spec, insurance_verbatims  # noqa: E402
 
 
 def real_table(n_customers: int, n_employees: int, seed: int = 0) -> pd.DataFrame:
-    from verbatim.config import FileSpec, IngestConfig
+    from verbatim.config import IngestConfig
     from verbatim.ingest import ingest
 
-    specs = [FileSpec(path=str(SHARED / "fr_insurance_reviews.csv.gz"), source="customer", text=("avis",),
-                      date="date_publication", score="note", unit="assureur"),
-             FileSpec(path=str(SHARED / "fr_glassdoor_employees.csv.gz"), source="employee",
-                      text=("review_disadvantages",), date="date", score="score", unit="enterprise_name")]
-    df = ingest(specs, IngestConfig()).verbatims
-    parts = [df[df["source"] == s].sample(n=min(n, int((df["source"] == s).sum())), random_state=seed)
-             for s, n in (("customer", n_customers), ("employee", n_employees))]
-    return pd.concat(parts, ignore_index=True)
+    emp = ingest([glassdoor_fr_cons_spec()], IngestConfig()).verbatims
+    emp = emp.sample(n=min(n_employees, len(emp)), random_state=seed)
+    return pd.concat([insurance_verbatims(n_customers, seed=seed), emp], ignore_index=True)
 
 
 def sample_table():

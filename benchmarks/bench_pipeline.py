@@ -23,11 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _realdata import require_shared  # noqa: E402
+from _realdata import glassdoor_fr_cons_spec, require_shared  # noqa: E402
 
 
 def peak_mib() -> float:
@@ -48,8 +47,7 @@ def load(n: int, seed: int = 0) -> pd.DataFrame:
                  date="Date", score="Note"),
         FileSpec(path=str(d / "en_glassdoor_4firms_employees.csv.gz"), source="employee", text=("cons",),
                  date="date", score="rating", unit="firm"),
-        FileSpec(path=str(d / "fr_glassdoor_employees.csv.gz"), source="employee", text=("review_disadvantages",),
-                 date="date", score="score", unit="enterprise_name"),
+        glassdoor_fr_cons_spec(),
     ]
     df = ingest(specs, IngestConfig()).verbatims
     emp, cust = df[df["source"] == "employee"], df[df["source"] == "customer"]

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .textfr import content_words
+
 # formulas and discourse markers at the start of a segment (French and English), with what follows. Greetings
 # and phrases go whatever follows them; single words that also carry meaning ("bon accueil", "alors que")
 # go only when punctuation follows them ("Bon, …", "Alors : …").
@@ -48,7 +50,7 @@ JUDGEMENT_WORDS = frozenset("""
     globalement expérience franchement honnêtement carrément totalement complètement absolument tellement
     extrêmement
     worst wrong terrible awful disappoint disappointed disappointing disappointment avoid recommend perfect
-    amazing excellent ridiculous joke shame shameful disgrace disgraceful pathetic useless poor happy unhappy
+    amazing ridiculous joke shame shameful disgrace disgraceful pathetic useless poor happy unhappy
     satisfied dissatisfied highly experience overall honestly totally absolutely completely extremely
 """.split())
 
@@ -56,8 +58,6 @@ JUDGEMENT_WORDS = frozenset("""
 def is_content_free(text: str) -> bool:
     """True when ``text`` names no subject: no content word, or only judgements ("Ras le bol.", "Nul !",
     "C'est de pire en pire.", "Je recommande."). See the module doc."""
-    from .textfr import content_words
-
     return all(w in JUDGEMENT_WORDS for w in content_words(text))
 
 
