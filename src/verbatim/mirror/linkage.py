@@ -108,23 +108,42 @@ def count_table(segments: pd.DataFrame, source: str, topic: int, by: str, period
     return out.astype({"n": "int64", "k": "int64"})
 
 
-def eb_shrink(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Empirical-Bayes (beta-binomial, method of moments) shrunk rates ``(k + a) / (n + a + b)``."""
-    k = np.asarray(k, float)
-    n = np.asarray(n, float)
+def eb_prior(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """The beta prior of :func:`eb_shrink` as ``(p, m)``: the pooled rate and the prior's weight in
+    respondents (method of moments: the spread of the units' rates beyond binomial noise)."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
     if len(n) == 0 or n.sum() == 0:
-        return np.full(len(n), np.nan)
+        return float("nan"), 0.0
     p = k.sum() / n.sum()
     if p <= 0 or p >= 1:
-        return np.full(len(n), p)
+        return float(p), float("inf")
     raw = k / np.maximum(n, 1)
     w = n / n.sum()
     var_obs = float(np.sum(w * (raw - p) ** 2))
     var_binom = p * (1 - p) * float(np.sum(w / np.maximum(n, 1)))
     tau2 = var_obs - var_binom
     m = p * (1 - p) / tau2 - 1 if tau2 > 0 else np.inf
-    m = float(np.clip(m, 0.0, 1e6))
+    return float(p), float(np.clip(m, 0.0, 1e6))
+
+
+def eb_shrink(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes (beta-binomial, method of moments) shrunk rates ``(k + a) / (n + a + b)``."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    p, m = eb_prior(k, n)
+    if np.isnan(p) or np.isinf(m):
+        return np.full(len(n), p)
     return (k + p * m) / (n + m)
+
+
+def shrunk_error_var(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """How far each unit's shrunk rate may still be from its true rate, on the :func:`stabilised` scale:
+    the beta posterior's variance, ``1 / (4 (n + m + 1))`` by the delta method (0 where the rates
+    cannot vary). What a partial test given these rates must allow for (:func:`~.stats.partial_corr_test`)."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    p, m = eb_prior(k, n)
+    if np.isnan(p) or np.isinf(m):
+        return np.zeros(len(n))
+    return 1.0 / (4.0 * (n + m + 1.0))
 
 
 def stabilised(rates) -> np.ndarray:

@@ -267,7 +267,7 @@ unlinked pair is held at {{ cfg.alpha }}{% elif cfg.error_control == "run" %}one
 with the similar-topic pairs{% else %}its own FDR{% endif %}), among the topics whose rate
 varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.variation_filter }}); a linked pair is kept only if
 its partial correlation given each more strongly linked pair (the topics of that pair it does not share) stays
-significant. The
+significant once the noise left in that pair's shrunk rates is allowed for (an echo shares it). The
 global test relates, across units, the two sources' irritant profiles (unit × topic tables of shrunk rates, topics
 whose rate varies across units): the RV
 coefficient and the largest topic-pair correlation, on the same {{ cfg.n_permutations }} unit shuffles, joined by min-p:

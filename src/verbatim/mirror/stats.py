@@ -313,20 +313,33 @@ def _pvalue(obs: float, null: np.ndarray, alternative: str) -> float:
 
 
 def partial_corr_test(x, y, z, n_permutations: int, rng: np.random.Generator, alternative: str = "greater",
-                      blocks: np.ndarray | None = None) -> tuple[float, float]:
+                      blocks: np.ndarray | None = None, z_error_var=None) -> tuple[float, float]:
     """Partial correlation of ``x`` and ``y`` given ``z`` (one covariate, or a column per covariate) and
     its permutation p-value (Freedman–Lane: the residuals of ``y`` on ``z`` are shuffled, within ``blocks``
-    when given, as :func:`unit_shuffles`). Used to ask
-    whether a linked pair still moves together once a stronger pair is accounted for."""
+    when given, as :func:`unit_shuffles`). Used to ask whether a linked pair still moves together once a
+    stronger pair is accounted for.
+
+    ``z_error_var`` (per unit, a column per covariate): when ``z`` are estimates of what ``x`` and ``y``
+    might both follow (shrunk rates, posterior means), the variance of their errors. Given an estimate,
+    the residuals of ``x`` and ``y`` still share the estimate's error, ``b_x b_y Var(error)`` (``b``: their
+    slopes on ``z``), so an echo of the stronger pair keeps a positive partial correlation that grows
+    significant with enough units. That expected share is subtracted from the observed partial
+    correlation before it is referred to the permutations (regression calibration; Carroll et al.,
+    *Measurement Error in Nonlinear Models*, ch. 4), and the corrected value is returned."""
     x, y = (np.asarray(v, float) for v in (x, y))
     z = np.asarray(z, float).reshape(len(x), -1)
-    z = z[:, z.std(0) > 0]
+    err = None if z_error_var is None else np.asarray(z_error_var, float).reshape(z.shape)
+    varies = z.std(0) > 0
+    z = z[:, varies]
     if len(x) < 3 + z.shape[1] or not z.shape[1]:
         return float("nan"), float("nan")
     design = np.column_stack([np.ones(len(x)), z])
-
-    def resid(v):
-        return v - design @ np.linalg.lstsq(design, v, rcond=None)[0]
-
-    return permutation_corr(resid(x), resid(y), n_permutations, rng, alternative,
-                            perms=unit_shuffles(rng, n_permutations, len(x), blocks))
+    bx, by = (np.linalg.lstsq(design, v, rcond=None)[0] for v in (x, y))
+    rx, ry = x - design @ bx, y - design @ by
+    r, p, null = permutation_corr(rx, ry, n_permutations, rng, alternative,
+                                  perms=unit_shuffles(rng, n_permutations, len(x), blocks), return_null=True)
+    if err is None or np.isnan(r):
+        return r, p
+    shared = float(np.sum(bx[1:] * by[1:] * err[:, varies].mean(0)))
+    r = r - shared / (rx.std() * ry.std())
+    return r, _pvalue(r, null, alternative)
