@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     from verbatim.rates import rate_tables
     from verbatim.segment import segment
     from verbatim.textprep import encoder_input
-    from verbatim.topics import fit_topics
+    from verbatim.topics import fit_topics, preload_bertopic
 
     cfg = Config()
     times: dict[str, float] = {}
@@ -97,7 +97,8 @@ def main(argv=None) -> int:
     embedder = get_embedder(cfg.embed.embedder)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        emb = embed_texts(texts, embedder, None, cache=EmbeddingCache(tmp, embedder.id), workers=cfg.embed.workers)
+        emb = embed_texts(texts, embedder, None, cache=EmbeddingCache(tmp, embedder.id), workers=cfg.embed.workers,
+                          while_encoding=preload_bertopic)  # as Pipeline.fit: BERTopic's import overlaps the encoding
         stage("embed", t)
     t = time.perf_counter()
     pol = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segs, emb)

@@ -131,14 +131,17 @@ def test_sentence_transformers_missing_model_gives_clear_error(monkeypatch):
 
 def test_worker_processes_give_the_serial_vectors(tmp_path):
     """`[embed] workers`: batches encoded in spawned worker processes come back in order, equal to the
-    serial path's; below MIN_TEXTS, or for an embedder that does not opt in, it stays serial."""
+    serial path's; below MIN_TEXTS, or for an embedder that does not opt in, it stays serial. Only the
+    worker path calls ``while_encoding`` (where Pipeline.fit starts importing BERTopic)."""
     from verbatim.embed.parallel import MIN_TEXTS, n_workers
 
     emb = get_embedder("hash:32")
     texts = [f"colis {i} perdu au guichet {i % 97}" for i in range(MIN_TEXTS + 300)]
-    serial = embed_texts(texts, emb, None, workers=1, progress=False)
-    parallel = embed_texts(texts, emb, None, workers=2, progress=False)
+    calls = []
+    serial = embed_texts(texts, emb, None, workers=1, progress=False, while_encoding=lambda: calls.append("serial"))
+    parallel = embed_texts(texts, emb, None, workers=2, progress=False, while_encoding=lambda: calls.append("workers"))
     np.testing.assert_array_equal(serial, parallel)
+    assert calls == ["workers"]  # the hook runs only while other processes encode
     assert n_workers(2, emb, MIN_TEXTS - 1) == 1 and n_workers(2, emb, MIN_TEXTS) == 2
 
     class Threaded:  # an encoder that does not declare `processes` stays in the calling process

@@ -194,3 +194,24 @@ def test_clusterer_outlier_quantile_and_predict():
     assert len(c.cluster_centers_) == 8
     assert 0 < (c.labels_ < 0).mean() <= 0.03
     np.testing.assert_array_equal(c.predict(x), c.labels_)
+
+
+def test_bertopic_is_imported_once_in_the_background_and_waited_for():
+    """Pipeline.fit starts importing BERTopic (sentence-transformers, torch: seconds) before encoding; the
+    topics stage then waits for that import instead of starting another. A fresh interpreter, so the
+    import really happens."""
+    import subprocess
+    import sys
+
+    code = ("import sys, threading\n"
+            "from verbatim.topics.model import _bertopic, preload_bertopic\n"
+            "assert 'bertopic' not in sys.modules\n"
+            "preload_bertopic(); preload_bertopic()\n"
+            "names = [t.name for t in threading.enumerate()]\n"
+            "assert names.count('verbatim-import-bertopic') == 1, names\n"
+            "cls = _bertopic()\n"
+            "assert cls.__name__ == 'BERTopic' and 'bertopic' in sys.modules\n"
+            "assert 'verbatim-import-bertopic' not in [t.name for t in threading.enumerate()]\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -24,7 +24,7 @@ from .ingest import read_verbatims
 from .paths import cache_dir
 from .segment import segment
 from .textprep import encoder_input
-from .topics import SourceTopicModel, fit_topics, load_bertopic, verbatim_topics
+from .topics import SourceTopicModel, fit_topics, load_bertopic, preload_bertopic, verbatim_topics
 from .polarity import PolarityModel
 from .rates import rate_tables
 
@@ -133,7 +133,7 @@ class Pipeline:
         stats = EmbedStats()
         root = self._cache_root()
         emb = embed_texts(encoder_input(segments["text"], cfg.embed), embedder, root, batch_size=cfg.embed.batch_size,
-                          stats=stats, workers=cfg.embed.workers)
+                          stats=stats, workers=cfg.embed.workers, while_encoding=preload_bertopic)
 
         def embed_fn(texts):
             return embed_texts(encoder_input(texts, cfg.embed), embedder, root, batch_size=cfg.embed.batch_size)

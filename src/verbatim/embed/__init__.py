@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -101,13 +101,15 @@ class EmbedStats:
 def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path | None = None,
                 *, batch_size: int = 256, progress: bool | None = None,
                 cache: EmbeddingCache | None = None, stats: EmbedStats | None = None,
-                workers: int | str = 1) -> np.ndarray:
+                workers: int | str = 1, while_encoding: Callable[[], None] | None = None) -> np.ndarray:
     """Vectors for ``texts`` (rows in order), encoding each distinct text once and only if not cached.
 
     ``cache_root=None`` and no ``cache`` → an in-memory cache (dedupe only).
     Long encodes show a progress bar (``progress=None``: only for > 500 new texts).
     ``workers``: processes to encode in (``"auto"``: one per CPU), for embedders that opt in and at
     least :data:`~verbatim.embed.parallel.MIN_TEXTS` new texts (see :mod:`verbatim.embed.parallel`).
+    ``while_encoding``: called once when worker processes encode, while this process only waits for them
+    (``Pipeline.fit`` starts importing BERTopic there); not called otherwise.
     """
     stats = stats if stats is not None else EmbedStats()
     texts = [t if isinstance(t, str) else str(t) for t in texts]
@@ -136,6 +138,8 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path
         n_proc = n_workers(workers, embedder, len(order))
         if n_proc > 1:
             log.info("encoding %d texts in %d worker processes", len(order), n_proc)
+            if while_encoding is not None:
+                while_encoding()
             outs = encode_batches(embedder, ([utexts[i] for i in idx] for idx in chunks), n_proc)
         else:
             outs = (embedder.embed([utexts[i] for i in idx]) for idx in chunks)

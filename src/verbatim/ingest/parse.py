@@ -245,8 +245,9 @@ def check_scores(scores: pd.Series, denoms: pd.Series, declared: tuple[float, fl
     allowed = int(0.02 * n) if n >= 50 else (1 if n >= 20 else 0)
     for name, lo, hi in KNOWN_SCALES:
         off = _outside(s, d, lo, hi)
-        if int(off.sum()) <= allowed:
-            why = [f"score '{v}' in column '{column}' is off the {name} scale of the other {n - int(off.sum()):,} "
+        n_off = int(off.sum())
+        if n_off <= allowed:
+            why = [f"score '{v}' in column '{column}' is off the {name} scale of the other {n - n_off:,} "
                    f"scores; declare score_scale (--score-scale LOW-HIGH) if the file uses another scale"
                    for v in shown]
             return name, off, why

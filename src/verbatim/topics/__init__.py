@@ -13,11 +13,11 @@ import pandas as pd
 
 from ..config import TopicsConfig
 from ..errors import ConfigError, did_you_mean
-from .model import OUTLIER, SourceTopicModel, load_bertopic
+from .model import OUTLIER, SourceTopicModel, load_bertopic, preload_bertopic
 
 log = logging.getLogger("verbatim")
 
-__all__ = ["fit_topics", "SourceTopicModel", "verbatim_topics", "OUTLIER", "load_bertopic"]
+__all__ = ["fit_topics", "SourceTopicModel", "verbatim_topics", "OUTLIER", "load_bertopic", "preload_bertopic"]
 
 
 def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig | None = None,

@@ -12,9 +12,12 @@
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
+import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -48,11 +51,32 @@ def _quiet_bertopic():
         blog.setLevel(level)
 
 
-def _bertopic():
+_PRELOAD: "threading.Thread | None" = None
+
+
+def preload_bertopic() -> None:
+    """Start importing BERTopic in a background thread. It imports sentence-transformers and torch (about 6 s
+    on 2 cores), which the topics stage would otherwise wait for. :class:`~verbatim.pipeline.Pipeline` has
+    :func:`~verbatim.embed.embed_texts` call this when worker processes encode, so the import overlaps
+    the encoding; with nothing to encode it would only compete with the stages that follow."""
+    global _PRELOAD
+    if _PRELOAD is None and "bertopic" not in sys.modules:
+        _PRELOAD = threading.Thread(target=_import_bertopic, name="verbatim-import-bertopic", daemon=True)
+        _PRELOAD.start()
+        atexit.register(_PRELOAD.join, 60)  # never leave the interpreter while torch is half imported
+
+
+def _import_bertopic():
     with _quiet_bertopic():
         from bertopic import BERTopic
 
     return BERTopic
+
+
+def _bertopic():
+    if _PRELOAD is not None:
+        _PRELOAD.join()
+    return _import_bertopic()
 
 
 class SourceTopicModel:
