@@ -294,8 +294,8 @@ def test_the_partial_test_allows_for_the_noise_left_in_the_stronger_pairs_rates(
     """Binomial counts over 40 offices: X holds some comments of the theme that drives the stronger pair
     (Za, Zb) and nothing else of the other side. Given Za's shrunk rates, the residuals of X and Zb still
     share Za's error, so the plain partial test keeps the echo far above its level; allowing for the
-    shrunk rates' posterior variance brings it to the level (benchmarks/bench_echo.py: 23-45% against
-    2-3% over 1,000 datasets), and a second, real link is still found."""
+    shrunk rates' posterior variance brings it to the level (benchmarks/bench_echo.py: 8-45% against
+    1.9-3.3% over 1,000 datasets), and a second, real link is still found."""
     from verbatim.mirror.stats import partial_corr_test
 
     rng = np.random.default_rng(11)

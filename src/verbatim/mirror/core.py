@@ -325,8 +325,8 @@ def explain_pairs(pairs: pd.DataFrame, details: dict, cfg: MirrorConfig, rng: np
     too, when each holds a part of one of its themes (a "closing hours" topic with some waiting in it, a
     "management" topic with some understaffing). The stronger pair's shrunk rates are estimates, and an
     echo's residuals share their error: the test allows for it (``z_error_var``, the shrunk rates'
-    posterior variance; ``benchmarks/bench_echo.py``: echoes kept in 2–3% of simulated datasets instead
-    of 23–45%). ``explained_by`` names the stronger pair, ``partial_r`` is the corrected correlation."""
+    posterior variance; ``benchmarks/bench_echo.py``: echoes kept in 1.9–3.3% of simulated datasets instead
+    of 8–45%). ``explained_by`` names the stronger pair, ``partial_r`` is the corrected correlation."""
     pairs = pairs.copy()
     pairs["explained_by"] = pd.array([pd.NA] * len(pairs), dtype="Int64")
     pairs["partial_r"] = pairs["partial_p"] = np.nan
