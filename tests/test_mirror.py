@@ -315,7 +315,9 @@ def test_the_partial_test_allows_for_the_noise_left_in_the_stronger_pairs_rates(
         zb2, _ = draw(n_e, 0.20 + 0.05 * t + 0.04 * s)
         x2, _ = draw(n_c, 0.08 + 0.03 * c + 0.05 * t + 0.03 * s)
         naive.append(partial_corr_test(x, zb, za, 199, rng)[1] < 0.05)
-        fixed.append(partial_corr_test(x, zb, za, 199, rng, z_error_var=err)[1] < 0.05)
+        r, p = partial_corr_test(x, zb, za, 199, rng, z_error_var=err)
+        assert -1 <= r <= 1  # the corrected correlation is reported within a correlation's range
+        fixed.append(p < 0.05)
         real.append(partial_corr_test(x2, zb2, za, 199, rng, z_error_var=err)[1] < 0.05)
     assert np.mean(naive) > 0.3 and np.mean(fixed) < 0.08 and np.mean(real) > 0.5, (np.mean(naive), np.mean(fixed),
                                                                                      np.mean(real))

@@ -218,19 +218,24 @@ def test_kill_9_at_random_points_then_resume_gives_every_row_exactly_once(artefa
     parts = tmp_path / ".scored.parquet.parts"
     rng = random.Random(0)
     kills = 0
-    for _ in range(2):
-        before = len(list(parts.glob("*.done.json")))
+    for _ in range(2):  # each run commits 1 to 3 chunks of the 20, then dies at a random point of the next one
+        done = len(list(parts.glob("*.done.json")))
+        target = done + rng.randint(1, 3)
         p = subprocess.Popen([sys.executable, "-m", "verbatim.cli", *map(str, args), "--resume"], cwd=tmp_path,
                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 90
-        while p.poll() is None and time.monotonic() < deadline and len(list(parts.glob("*.done.json"))) <= before:
-            time.sleep(0.05)  # wait for this run to commit a chunk (a loaded machine starts slowly) …
-        time.sleep(rng.uniform(0.0, 0.6))  # … then kill it at a random point of the next ones
+        deadline, commits = time.monotonic() + 90, []
+        while p.poll() is None and time.monotonic() < deadline and done < target:
+            time.sleep(0.01)  # a loaded machine starts slowly: wait for the commits, however long they take
+            now = len(list(parts.glob("*.done.json")))
+            commits += [time.monotonic()] * (now - done)
+            done = now
+        chunk_s = commits[-1] - commits[-2] if len(commits) > 1 else 0.1
+        time.sleep(rng.uniform(0.0, chunk_s))  # a random point of the next chunk, wherever the run is in it
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
         p.wait()
-    assert kills >= 1 and not out.exists()
+    assert kills == 2 and not out.exists()
     assert parts.is_dir() and list(parts.glob("*.done.json"))  # progress was committed before the kills
     r = _cli(args + ["--resume"], tmp_path)
     assert r.returncode == 0, r.stderr

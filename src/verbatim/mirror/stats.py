@@ -341,5 +341,5 @@ def partial_corr_test(x, y, z, n_permutations: int, rng: np.random.Generator, al
     if err is None or np.isnan(r):
         return r, p
     shared = float(np.sum(bx[1:] * by[1:] * err[:, varies].mean(0)))
-    r = r - shared / (rx.std() * ry.std())
+    r = float(np.clip(r - shared / (rx.std() * ry.std()), -1.0, 1.0))  # the null lies in [-1, 1]: same p
     return r, _pvalue(r, null, alternative)
