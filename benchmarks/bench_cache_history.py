@@ -33,17 +33,17 @@ def fit(cfg, verbatims: Path, cache: Path):
     return pipe, Mirror(cfg.mirror).fit(pipe)
 
 
-def fill(cache: Path, texts: list[str], batch: int, seed: int) -> None:
-    """The cache a different history leaves: every text encoded, in a random order, ``batch`` per call."""
-    from verbatim.embed import EmbeddingCache, get_embedder, l2_normalise
-    from verbatim.embed.cache import text_key
+def fill(cache: Path, texts: list[str], embedder: str, batch: int, seed: int) -> None:
+    """The cache a different history leaves: every text encoded, in a random order, ``batch`` per call
+    (each call through verbatim's own :func:`~verbatim.embed.embed_texts`, as a run of that size would)."""
+    from verbatim.embed import EmbeddingCache, embed_texts, get_embedder
 
-    emb = get_embedder("use")
+    emb = get_embedder(embedder)
     store = EmbeddingCache(cache, emb.id)
     order = np.random.default_rng(seed).permutation(len(texts))
     for start in range(0, len(order), batch):
-        part = [texts[i] for i in order[start:start + batch]]
-        store.put_many([text_key(t) for t in part], l2_normalise(np.asarray(emb.embed(part), np.float32)))
+        embed_texts([texts[i] for i in order[start:start + batch]], emb, cache=store, batch_size=batch,
+                    progress=False)
 
 
 def segment_topics(pipe) -> np.ndarray:
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
         texts = sorted(set(encoder_input(pipe.segments_["text"], cfg.embed)))
         for seed in range(1, a.histories + 1):
             cache = tmp / f"history{seed}"
-            fill(cache, texts, a.batch, seed)
+            fill(cache, texts, cfg.embed.embedder, a.batch, seed)
             pipe, mirror = fit(cfg, verbatims, cache)
             print(summary(f"filled in random order {seed}, {a.batch} per call", pipe, mirror, base,
                           cfg.mirror.alpha), flush=True)

@@ -197,9 +197,9 @@ def test_clusterer_outlier_quantile_and_predict():
 
 
 def test_bertopic_is_imported_once_in_the_background_and_waited_for():
-    """Pipeline.fit starts importing BERTopic (sentence-transformers, torch: seconds) before encoding; the
-    topics stage then waits for that import instead of starting another. A fresh interpreter, so the
-    import really happens."""
+    """Pipeline.fit starts importing BERTopic (sentence-transformers, torch: seconds) while worker processes
+    encode; the topics stage then waits for that import instead of starting another. A fresh interpreter,
+    so the import really happens."""
     import subprocess
     import sys
 
