@@ -18,7 +18,8 @@ def test_cache_second_run_makes_no_encoder_call(tmp_path, fake_embedder):
     b = embed_texts(texts, fake_embedder, tmp_path, stats=s2)  # same folder, fresh cache object
     assert fake_embedder.calls == calls and s2.encoded == 0 and s2.cached == 3
     np.testing.assert_allclose(a, b)
-    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1, rtol=2e-2)  # unit vectors on the grid
+    np.testing.assert_array_equal(a, np.rint(a * 128) / 128)
 
 
 def test_cache_is_keyed_by_embedder_id(tmp_path, fake_embedder):

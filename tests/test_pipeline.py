@@ -21,7 +21,7 @@ def saved(small_pipeline, tmp_path_factory):
 
 def test_artefact_layout_and_manifest(saved, small_pipeline):
     m = json.loads((saved / "manifest.json").read_text())
-    assert m["format"] == "verbatim-pipeline" and m["embedder"] == "use:multilingual-v3"
+    assert m["format"] == "verbatim-pipeline" and m["embedder"] == "use:multilingual-v3:q7"
     assert m["seed"] == 7 and m["config"]["topics"]["n_topics"] == "auto"
     assert m["versions"]["bertopic"] and m["versions"]["numpy"]
     assert set(m["counts"]) == {"customer", "employee"}
@@ -49,7 +49,7 @@ def test_load_roundtrip(saved, small_pipeline):
 
 
 def test_load_refuses_other_embedder(saved):
-    with pytest.raises(ArtefactError, match=r"fitted with embedder 'use:multilingual-v3', not 'st:x'"):
+    with pytest.raises(ArtefactError, match=r"fitted with embedder 'use:multilingual-v3:q7', not 'st:x'"):
         Pipeline.load(saved, embedder_id="st:x")
 
 

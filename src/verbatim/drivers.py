@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .numerics import rounded
 from .polarity import infer_scale
 
 DRIVER_COLUMNS = ["source", "topic", "topic_label", "scale", "n_responses", "share", "mean_with", "mean_without",
@@ -115,7 +116,9 @@ def driver_table(segments: pd.DataFrame, on: str = "irritant", level: float = 0.
     out = pd.DataFrame(rows, columns=DRIVER_COLUMNS)
     if out.empty:
         return out
-    return out.sort_values(["source", "impact"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    out = out.assign(_impact=rounded(out["impact"]))
+    return out.sort_values(["source", "_impact", "topic"], ascending=[True, False, True], kind="stable") \
+        .drop(columns="_impact").reset_index(drop=True)
 
 
 def top_irritants(table: pd.DataFrame, n: int = 5) -> pd.DataFrame:

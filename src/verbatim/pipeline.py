@@ -139,14 +139,14 @@ class Pipeline:
             return embed_texts(encoder_input(texts, cfg.embed), embedder, root, batch_size=cfg.embed.batch_size)
 
         # polarity first: irritant probability per segment; topics are then found on each side of it
-        self.polarity_ = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segments, emb)
+        self.polarity_ = PolarityModel(cfg.polarity).fit(segments, emb)
         # the side a segment's topic is found on is the full classifier's call (what `score` reproduces);
         # the irritant probability that rates, drivers and the mirror read is cross-fitted
         p_model = self.polarity_.predict_proba(segments, emb)
         side = p_model >= cfg.polarity.threshold
         segments = segments.assign(irritant_p=self.polarity_.fit_proba(segments, emb), irritant_p_model=p_model)
         segments["irritant"] = segments["irritant_p"] >= cfg.polarity.threshold
-        models, segs, table = fit_topics(segments, emb, cfg.topics, seed=cfg.seed, embed_fn=embed_fn, sides=side)
+        models, segs, table = fit_topics(segments, emb, cfg.topics, embed_fn=embed_fn, sides=side)
         verbatims = verbatims.assign(irritant_p=verbatims["id"].astype(str).map(
             self.polarity_.verbatim_proba(segs, emb)))
         self.rates_ = rate_tables(segs, cfg.polarity.period)

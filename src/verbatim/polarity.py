@@ -24,6 +24,7 @@ Three sources of evidence, best first:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -209,32 +210,29 @@ def _fit_calibrator(f: np.ndarray, y: np.ndarray, w: np.ndarray, method: str) ->
     return np.asarray(iso.X_thresholds_, dtype=float), np.asarray(iso.y_thresholds_, dtype=float)
 
 
-LARGE = 20_000  # verbatims: above, linear-time folds and warm-started fold models (same optimum, 3× faster)
+LARGE = 20_000  # verbatims: above, warm-started fold models (same optimum, 3× faster)
 
 
-def _folds(y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Cross-validation folds, stratified by label and grouped by verbatim (``groups``).
-
-    Up to :data:`LARGE` verbatims, scikit-learn's StratifiedGroupKFold. Above (it
-    searches each group's best fold: 20 s of a 100,000-comment fit), groups are shuffled with
-    ``seed``, ordered by their majority label and dealt to the folds in turn: every fold gets the
-    same share of each label and no verbatim straddles two folds, in linear time. Without groups
-    (or fewer groups than folds), rows are dealt on their own the same way.
-    """
-    if groups is not None and folds <= len(np.unique(groups)) <= LARGE:
-        from sklearn.model_selection import StratifiedGroupKFold
-
-        return list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(y, y, groups))
-    rng = np.random.default_rng(seed)
-    if groups is None:
-        codes = np.arange(len(y))
-    else:
-        codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)[1].ravel()
-    n_groups = int(codes.max()) + 1 if len(codes) else 0
-    if n_groups < folds:  # too few verbatims to group: rows are dealt on their own
-        codes, n_groups = np.arange(len(y)), len(y)
+def _folds(y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int | None = None
+           ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds, stratified by label and grouped by verbatim (``groups``): groups are ordered
+    by a hash of their id (``seed``: shuffled instead), then by their majority label, and dealt to the
+    folds in turn, so every fold gets the same share of each label, no verbatim straddles two folds, and
+    the folds depend on the verbatims alone (not on the row order or the machine). Without groups (or
+    fewer groups than folds), rows are dealt on their own the same way."""
+    names = np.arange(len(y)).astype(str) if groups is None else np.asarray(groups).astype(str)
+    uniq, codes = np.unique(names, return_inverse=True)
+    codes = codes.ravel()
+    if len(uniq) < folds:  # too few verbatims to group: rows are dealt on their own
+        uniq, codes = np.arange(len(y)).astype(str), np.arange(len(y))
+    n_groups = len(uniq)
     majority = np.bincount(codes, weights=y, minlength=n_groups) * 2 >= np.bincount(codes, minlength=n_groups)
-    order = rng.permutation(n_groups)
+    if seed is None:
+        key = np.array([int.from_bytes(hashlib.blake2b(u.encode(), digest_size=8).digest(), "big") for u in uniq],
+                       dtype=np.uint64)
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.random.default_rng(seed).permutation(n_groups)
     order = order[np.argsort(majority[order], kind="stable")]
     fold_of_group = np.empty(n_groups, dtype=np.int64)
     fold_of_group[order] = np.arange(n_groups) % folds
@@ -244,7 +242,7 @@ def _folds(y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int) -> l
 
 def fit_classifier(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray | None = None,
                    C: float = 10.0, calibration: str = "sigmoid", cv_folds: int = 5,
-                   seed: int = 42) -> tuple[LinearIrritantClassifier, dict[str, Any]]:
+                   seed: int | None = None) -> tuple[LinearIrritantClassifier, dict[str, Any]]:
     """Fit a weighted logistic regression and its calibrator on cross-validated decision values
     (folds grouped by verbatim so segments of one verbatim never straddle train and test).
 
@@ -356,7 +354,7 @@ class PolarityModel:
     ``lexicon``), the labels it learnt from, their counts, and the cross-validated AUC and ECE.
     """
 
-    def __init__(self, config: PolarityConfig | None = None, seed: int = 42):
+    def __init__(self, config: PolarityConfig | None = None, seed: int | None = None):
         self.config = config
         self.seed = seed
 

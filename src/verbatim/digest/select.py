@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DigestConfig, PrivacyConfig
+from ..numerics import rounded
 from ..privacy import mask_label, mask_pii, respondent_key, shown_allowed
 
 #: the verdicts that make a mirrored pair (kept in step with ``verbatim.mirror.core.MIRRORED``)
@@ -92,7 +93,9 @@ def is_fragment(text: str, min_words: int) -> bool:
 
 
 def _pct(values: pd.Series) -> pd.Series:
-    return values.rank(pct=True, method="average").fillna(0.5) if len(values) else values
+    if not len(values):
+        return values
+    return pd.Series(rounded(values), index=values.index).rank(pct=True, method="average").fillna(0.5)
 
 
 def topic_weights(segments: pd.DataFrame, period: pd.Period, history: int = 6) -> pd.DataFrame:
@@ -217,8 +220,10 @@ def candidates(pipeline, units: tuple[str, ...] | None, period: pd.Period | None
     out["topic_weight"] = out["topic_weight"].fillna(0.5)
     w = np.array([cfg.w_typicality, cfg.w_severity, cfg.w_topic, cfg.w_recency], dtype=float)
     terms = out[["typicality", "severity", "topic_weight", "recency"]].to_numpy(dtype=float)
-    out["score"] = terms @ w / w.sum() if w.sum() > 0 else 0.0
-    return out.sort_values(["score", "verbatim_id"], ascending=[False, True]).reset_index(drop=True), withheld
+    # term by term in a fixed order (a BLAS product sums in the kernel's order), rounded before ranking
+    out["score"] = rounded(sum(terms[:, i] * w[i] for i in range(len(w))) / w.sum()) if w.sum() > 0 else 0.0
+    return out.sort_values(["score", "verbatim_id"], ascending=[False, True], kind="stable").reset_index(drop=True), \
+        withheld
 
 
 def mirrored_pairs(pairs: pd.DataFrame | None, verdicts: tuple[str, ...] = MIRRORED_DEFAULT) -> pd.DataFrame:
@@ -360,15 +365,17 @@ def select(cand: pd.DataFrame, cfg: DigestConfig, privacy: PrivacyConfig, pairs:
             spare = [c for c in chosen if c["polarity"] == pol and c["pair"] is None]
             if not spare:
                 break
-            chosen.remove(min(spare, key=lambda c: c["score"]))
+            chosen.remove(min(spare, key=lambda c: (c["score"], c["verbatim_id"])))
     return _reading_order(chosen, privacy)
 
 
 def _reading_order(chosen: list[dict], privacy: PrivacyConfig) -> pd.DataFrame:
     """Pairs first, then irritants and compliments alternating ("un peu de mal et un peu de bien")."""
     paired = [c for c in chosen if c["pair"] is not None]
-    irr = sorted((c for c in chosen if c["pair"] is None and c["polarity"] == "irritant"), key=lambda c: -c["score"])
-    comp = sorted((c for c in chosen if c["pair"] is None and c["polarity"] == "compliment"), key=lambda c: -c["score"])
+    irr = sorted((c for c in chosen if c["pair"] is None and c["polarity"] == "irritant"),
+                 key=lambda c: (-c["score"], c["verbatim_id"]))
+    comp = sorted((c for c in chosen if c["pair"] is None and c["polarity"] == "compliment"),
+                  key=lambda c: (-c["score"], c["verbatim_id"]))
     order = list(paired)
     while irr or comp:
         if irr:

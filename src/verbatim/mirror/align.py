@@ -49,6 +49,7 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
 from ..config import Matching
+from ..numerics import stable_order
 from ..textnorm import strip_accents
 
 
@@ -214,4 +215,4 @@ def align(segments: pd.DataFrame, embeddings: np.ndarray, topics: pd.DataFrame,
                      pd.DataFrame(sim, index=a.topic_ids, columns=b.topic_ids),
                      pd.DataFrame(wsim, index=a.topic_ids, columns=b.topic_ids),
                      pd.DataFrame(shared, index=a.topic_ids, columns=b.topic_ids),
-                     matches, links_df.sort_values("similarity", ascending=False, ignore_index=True))
+                     matches, links_df.iloc[stable_order(links_df["similarity"], descending=True)].reset_index(drop=True))

@@ -23,6 +23,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from ..config import PrivacyConfig
+from ..numerics import stable_order
 from ..privacy import group_columns, mask_labels, mask_pii, shown_allowed
 from ..render import to_html
 from .core import MIRRORED, VERDICTS, Mirror, readable_table
@@ -127,7 +128,7 @@ def examples(m: Mirror, source: str, topic: int, n: int = 2, privacy: PrivacyCon
     cand = s.loc[sel]
     cand = cand[shown_allowed(cand, privacy, population=s).to_numpy()]
     if "topic_similarity" in cand:
-        cand = cand.sort_values("topic_similarity", ascending=False)
+        cand = cand.iloc[stable_order(cand["topic_similarity"], descending=True)]
     texts, seen = [], set()
     for t in cand["text"].astype(str):
         if t in seen:  # the same comment again: masking it again would give the same text

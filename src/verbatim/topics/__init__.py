@@ -1,6 +1,6 @@
 """Topics per source: one :class:`SourceTopicModel` (a BERTopic inside) per source.
 
->>> models, segments, table = fit_topics(segments, embeddings, TopicsConfig(), seed=42)
+>>> models, segments, table = fit_topics(segments, embeddings, TopicsConfig())
 >>> models["customer"].bertopic_.visualize_barchart()
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = ["fit_topics", "SourceTopicModel", "verbatim_topics", "OUTLIER", "load
 
 
 def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig | None = None,
-               seed: int = 42, embed_fn: Callable[[Sequence[str]], np.ndarray] | None = None,
+               seed: int | None = None, embed_fn: Callable[[Sequence[str]], np.ndarray] | None = None,
                sides: np.ndarray | None = None) -> tuple[dict[str, SourceTopicModel], pd.DataFrame, pd.DataFrame]:
     """Fit one topic model per source.
 
@@ -29,7 +29,8 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
     ``topic_similarity`` columns, and the topic table of every source (with each topic's ``side``).
     ``sides`` (1 irritant, 0 other; one per segment; default: the ``irritant`` column when present)
     gives each polarity side its own topics. ``embed_fn`` embeds the taxonomy examples when
-    ``cfg.taxonomy`` is set.
+    ``cfg.taxonomy`` is set. The topics depend on the data alone; ``seed`` makes the clusterer's draws
+    seeded instead (:class:`~verbatim.topics.cluster.TopicClusterer`'s ``random_state``).
     """
     cfg = cfg or TopicsConfig()
     if len(segments) != len(embeddings):

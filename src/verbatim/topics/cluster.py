@@ -1,4 +1,4 @@
-"""Stable, seeded clustering of L2-normalised embeddings into readable topics.
+"""Stable clustering of unit embeddings into readable topics, the same on every machine and seed.
 
 BERTopic's default (UMAP + HDBSCAN) leaves many outliers, changes with the
 seed, and ``transform`` disagrees with ``fit``. Here instead:
@@ -20,6 +20,12 @@ seed, and ``transform`` disagrees with ``fit``. Here instead:
 5. a similarity floor: segments less similar to every centroid than the
    ``outlier_quantile`` of fitted similarities are outliers (-1).
 
+Every vector and centroid lives on the grid of :mod:`verbatim.numerics`, so each similarity is
+computed exactly and each nearest centroid, tree merge and threshold is the same on every CPU. Where a
+draw is needed (micro-cluster seeds, the silhouette's sample), rows are taken in the order of a fixed
+pseudo-random key of their vector (:func:`keyed_order`): the topics depend on the data alone, not on
+the seed, the row order or the machine (``random_state`` makes the draws seeded instead).
+
 It follows the estimator rules: ``__init__`` stores, ``fit`` returns self,
 fitted attributes end in ``_``.
 """
@@ -31,20 +37,44 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
+from ..numerics import GRID, rounded, unit_snap
+
 log = logging.getLogger("verbatim")
 
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    n[n == 0] = 1.0
-    return (x / n).astype(np.float32)
+_normalise = unit_snap  # every vector and centroid of this module is a unit vector on the grid
 
 
 def _cluster_sums(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    """Sum of the rows of ``x`` in each of ``k`` clusters (a sparse one-hot product: fast)."""
-    onehot = sp.csr_matrix((np.ones(len(labels), np.float32), (labels, np.arange(len(labels)))),
-                           shape=(k, len(labels)))
-    return np.asarray(onehot @ x, dtype=np.float32)
+    """Sum of the rows of ``x`` in each of ``k`` clusters (a sparse one-hot product; float64, exact for
+    grid vectors)."""
+    onehot = sp.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels)))
+    return np.asarray(onehot @ np.asarray(x, dtype=np.float64))
+
+
+def keyed_order(x: np.ndarray) -> np.ndarray:
+    """Row indices in the order of a fixed pseudo-random function of each row's grid values (an integer
+    product, exact on every machine): a draw that depends on the vectors alone. Equal rows are adjacent."""
+    m = np.rint(np.asarray(x, dtype=np.float64) / GRID).astype(np.int64)
+    weights = np.random.default_rng(0x5EED).integers(-(2 ** 20), 2 ** 20, size=m.shape[1])
+    key = (m @ weights) * np.int64(0x9E3779B1) % np.int64(2 ** 31 - 1)
+    return np.lexsort((np.arange(len(m)), key))
+
+
+def _draw(x: np.ndarray, k: int, rng: np.random.Generator | None) -> np.ndarray:
+    """``k`` row indices: seeded when ``rng`` is given, else the first rows of :func:`keyed_order`."""
+    if rng is not None:
+        return rng.choice(len(x), size=k, replace=False)
+    return keyed_order(x)[:k]
+
+
+def _distinct_rows(x: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` distinct vectors in :func:`keyed_order` (repeated texts give one seed), padded with
+    repeats when there are fewer."""
+    order = keyed_order(x)
+    xs = x[order]
+    new = np.r_[True, (xs[1:] != xs[:-1]).any(1)]
+    first = order[new]
+    return first[:k] if len(first) >= k else np.r_[first, order[~new][: k - len(first)]]
 
 
 def weighted_ward_tree(centers: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -167,7 +197,7 @@ def _attach_orphans(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range: tuple[int, int],
-             rng: np.random.Generator, min_share: float = 0.03, sample: int = 3000, min_size: int = 10
+             rng: np.random.Generator | None, min_share: float = 0.03, sample: int = 3000, min_size: int = 10
              ) -> tuple[np.ndarray, dict[int, float]]:
     """The topics when their number is ``auto``: among the size-aware partitions of the tree
     (:func:`size_aware_partitions`: every topic holds ``min_share`` of the segments, so it can give a
@@ -175,15 +205,15 @@ def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range:
     coarsest. Returns each segment's topic and the silhouette of each k tried, so the choice can be
     reported.
 
-    Measured on every segment up to ``sample`` (a seeded draw above), so a last-bit change of the
-    embeddings cannot move the choice through the sampling.
+    Measured on every segment up to ``sample`` (above, a draw: :func:`_draw`); scores within 0.005 of the
+    best are compared after rounding (:func:`~verbatim.numerics.rounded`).
     """
     from sklearn.metrics import silhouette_score
 
     counts = np.bincount(point_labels, minlength=len(tree) + 1)
     floor = max(min_share * len(x), min(min_size, len(x) // 4))  # and never topics of a few segments
     parts = size_aware_partitions(tree, counts, floor, k_range[1])
-    idx = np.arange(len(x)) if len(x) <= sample else np.sort(rng.choice(len(x), size=sample, replace=False))
+    idx = np.arange(len(x)) if len(x) <= sample else np.sort(_draw(x, sample, rng))
     xs = x[idx].astype(np.float64)
     dist = np.clip(1.0 - xs @ xs.T, 0.0, 2.0)  # cosine distances, computed once for every candidate
     np.fill_diagonal(dist, 0.0)
@@ -195,14 +225,14 @@ def choose_k(x: np.ndarray, point_labels: np.ndarray, tree: np.ndarray, k_range:
         labels_of[k] = _attach_orphans(x, groups[point_labels])
         if not 2 <= len(np.unique(labels_of[k][idx])) < len(idx):  # silhouette needs 2..n−1 groups
             continue
-        scores[k] = float(silhouette_score(dist, labels_of[k][idx], metric="precomputed"))
+        scores[k] = float(rounded(silhouette_score(dist, labels_of[k][idx], metric="precomputed")))
     if not scores:
         return _attach_orphans(x, parts[-1][point_labels]), scores
     best = max(scores.values())
-    return labels_of[min(k for k, v in scores.items() if v >= best - 0.005)], scores
+    return labels_of[min(k for k, v in scores.items() if rounded(v - best + 0.005) >= 0)], scores
 
 
-def topic_tree(x: np.ndarray, rng: np.random.Generator, k: int, exact_limit: int = 6000,
+def topic_tree(x: np.ndarray, rng: np.random.Generator | None, k: int, exact_limit: int = 6000,
                n_init: int = 1, micro_clusters: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The agglomerative tree the topics are cut from: ``(point_labels, tree)``.
 
@@ -227,15 +257,17 @@ def topic_tree(x: np.ndarray, rng: np.random.Generator, k: int, exact_limit: int
     return remap[labels], weighted_ward_tree(centers[keep], sizes[keep])
 
 
-def spherical_kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
+def spherical_kmeans(x: np.ndarray, k: int, rng: np.random.Generator | None, n_init: int = 3,
                      max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """Spherical k-means (cosine) seeded by k distinct segments drawn at random; best of ``n_init`` by
-    total similarity."""
+    """Spherical k-means (cosine) of grid vectors, started from k segments (:func:`_draw`: distinct
+    vectors when ``rng`` is None); best of ``n_init`` seeded starts by total similarity (one start
+    without ``rng``)."""
     n = len(x)
     k = min(k, n)
     best = (-np.inf, None, None)
-    for _ in range(n_init):
-        centers = x[rng.choice(n, k, replace=False)].copy()
+    for _ in range(n_init if rng is not None else 1):
+        start = _draw(x, k, rng) if rng is not None else _distinct_rows(x, k)
+        centers = x[start].copy()
         labels = None
         for _ in range(max_iter):
             sims = x @ centers.T
@@ -257,7 +289,7 @@ class TopicClusterer:
     """Cluster embeddings into ``n_topics`` topics (see module doc); BERTopic-compatible
     (``fit``, ``predict``, ``labels_``)."""
 
-    def __init__(self, n_topics: int | str = 30, random_state: int = 0, micro_clusters: int | None = None,
+    def __init__(self, n_topics: int | str = 30, random_state: int | None = None, micro_clusters: int | None = None,
                  outlier_quantile: float = 0.02, guide: np.ndarray | None = None,
                  guide_weight: float = 0.5, n_init: int = 1, max_refine: int = 100,
                  min_topic_size: int = 10, center: bool = False, k_range: tuple[int, int] = (5, 40),
@@ -279,11 +311,11 @@ class TopicClusterer:
         self.guide_similarity = guide_similarity
 
     def fit(self, x: np.ndarray, y=None) -> "TopicClusterer":
-        x = _normalise(np.asarray(x, dtype=np.float32))
-        self.mean_ = x.mean(0) if self.center else np.zeros(x.shape[1], np.float32)
+        x = _normalise(x)
+        self.mean_ = x.astype(np.float64).mean(0) if self.center else np.zeros(x.shape[1])
         x = _normalise(x - self.mean_)
         n = len(x)
-        rng = np.random.default_rng(self.random_state)
+        rng = None if self.random_state is None else np.random.default_rng(self.random_state)
         auto = self.n_topics == "auto"
         k = max(1, min(self.k_range[1] if auto else int(self.n_topics), n))
         guide = None if self.guide is None or len(self.guide) == 0 else _normalise(np.asarray(self.guide))
@@ -357,7 +389,7 @@ class TopicClusterer:
             if guide is not None:
                 w = self.guide_weight
                 for g, t in enumerate(guide_idx):  # a guided topic stays pulled toward its examples
-                    sums[t] = (1 - w) * _normalise(sums[t:t + 1])[0] + w * guide[g]
+                    sums[t] = (1 - w) * _normalise(sums[t:t + 1])[0] + w * np.asarray(guide[g], np.float64)
             centers = _normalise(sums)
         sims = x @ centers.T
         labels = sims.argmax(1)
@@ -365,7 +397,7 @@ class TopicClusterer:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Nearest topic (−1 below the outlier threshold), in the space ``fit`` clustered in."""
-        x = _normalise(_normalise(np.asarray(x, dtype=np.float32)) - self.mean_)
+        x = _normalise(_normalise(x) - self.mean_)
         k = len(self.cluster_centers_)
         labels, _ = _nearest_sided(x, self.cluster_centers_, np.zeros(k, np.int64), np.full(k, self.threshold_), None)
         return labels

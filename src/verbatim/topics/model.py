@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..config import TopicsConfig
 from ..errors import ArtefactError
+from ..numerics import stable_order
 from ..textfr import TopicAnalyzer, top_terms_label
 from .cluster import SidedClusterer, TopicClusterer, predict_sided
 
@@ -82,7 +83,7 @@ def _bertopic():
 class SourceTopicModel:
     """Topics of one source's segments (see module doc)."""
 
-    def __init__(self, config: TopicsConfig | None = None, seed: int = 42, source: str = "",
+    def __init__(self, config: TopicsConfig | None = None, seed: int | None = None, source: str = "",
                  guide_embeddings: np.ndarray | None = None, guide_names: Sequence[str] = (),
                  guide_examples: Sequence[np.ndarray] | None = None):
         self.config = config
@@ -116,7 +117,7 @@ class SourceTopicModel:
         min_df = 2 if len(texts) >= 200 else 1
         vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df)
         with _quiet_bertopic():
-            tm = BERTopic(
+            tm = _stable_ids(BERTopic(
                 umap_model=BaseDimensionalityReduction(),
                 hdbscan_model=clusterer,
                 vectorizer_model=vectorizer,
@@ -125,7 +126,7 @@ class SourceTopicModel:
                 calculate_probabilities=False,
                 language="multilingual",  # "english" would strip every accented letter from topic words
                 verbose=False,
-            )
+            ))
             assigned = np.asarray(tm.fit_transform(texts, embeddings=np.asarray(embeddings, np.float32), y=y)[0])
         # BERTopic renumbers clusters by size: carry our centroids over to its numbering
         mapping = {}
@@ -173,10 +174,11 @@ class SourceTopicModel:
         rows = []
         n = len(texts)
         sims = self.similarity_
+        vocab = self.bertopic_.vectorizer_model.get_feature_names_out()
         for tid in self.topic_ids_:
-            words = [w for w, _ in (self.bertopic_.get_topic(int(tid)) or [])][: cfg.top_n_words]
+            words = top_words(self.bertopic_, vocab, int(tid), cfg.top_n_words)
             members = np.flatnonzero(self.labels_ == tid)
-            top = members[np.argsort(-sims[members], kind="stable")][: cfg.n_representative]
+            top = members[stable_order(sims[members], descending=True)][: cfg.n_representative]
             label = top_terms_label([analyzer.surface(w) for w in words]) or _snippet(texts, top)
             guided = self.guided_labels_.get(int(tid))
             rows.append({
@@ -251,6 +253,36 @@ class SourceTopicModel:
         if with_bertopic:
             self.bertopic_ = load_bertopic(folder / "bertopic")
         return self
+
+
+def _stable_ids(tm):
+    """``tm`` numbering its topics by size with equal sizes in the order of our own topic numbers (BERTopic's
+    own sort of the sizes orders equal sizes differently on AVX-512 and AVX2 machines)."""
+    import types
+
+    def sort_by_frequency(self, documents: pd.DataFrame) -> pd.DataFrame:
+        self._update_topic_size(documents)
+        df = pd.DataFrame(sorted(self.topic_sizes_.items()), columns=["Old_Topic", "Size"])
+        df = df[df.Old_Topic != -1].sort_values(["Size", "Old_Topic"], ascending=[False, True], kind="stable")
+        mapping = {-1: -1, **dict(zip(df.Old_Topic, range(len(df))))}
+        self.topic_mapper_.add_mappings(mapping, topic_model=self)
+        documents.Topic = documents.Topic.map(mapping).fillna(documents.Topic).astype(int)
+        self._update_topic_size(documents)
+        return documents
+
+    tm._sort_mappings_by_frequency = types.MethodType(sort_by_frequency, tm)
+    return tm
+
+
+def top_words(tm, vocab: np.ndarray, topic: int, n: int) -> list[str]:
+    """A topic's ``n`` words of highest c-TF-IDF, read from the BERTopic object's matrix with ties broken by
+    the word (BERTopic's ``get_topic`` orders equal scores as numpy's unstable sort does, which differs
+    between AVX-512 and AVX2 machines)."""
+    row = tm.c_tf_idf_[topic + tm._outliers].tocoo()
+    keep = row.data > 0
+    cols, vals = row.col[keep], row.data[keep]
+    order = stable_order(vals, vocab[cols], descending=(True, False))[:n]
+    return [str(vocab[c]) for c in cols[order]]
 
 
 def _snippet(texts: list[str], members: np.ndarray, width: int = 40) -> str:

@@ -15,6 +15,6 @@ def render_top_topics(topics: pd.DataFrame, segments: pd.DataFrame | None = None
             total = len(s)
             outl = f", {int((s['topic'] < 0).sum())} outliers"
         lines.append(f"== {source}: {len(t)} topics over {total} segments{outl} ==")
-        for r in t.sort_values("size", ascending=False).head(n).itertuples():
+        for r in t.sort_values(["size", "topic"], ascending=[False, True], kind="stable").head(n).itertuples():
             lines.append(f"  {r.topic:>3}  {r.size:>5}  {100 * r.share:5.1f}%  {r.label}")
     return "\n".join(lines)
