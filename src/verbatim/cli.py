@@ -302,7 +302,7 @@ def mirror(model_dir, output, pair, by, period, permutations, seed, config_path,
       verbatim mirror models/run1 --config verbatim.toml -o reports/run1
       verbatim mirror models/run1 --pair manager:employee --by unit --period quarter -o reports/run1-managers
     """
-    from .mirror import MIRRORED_VERDICTS, render_pairs_text, run_mirror
+    from .mirror import MIRRORED_VERDICTS, render_hypotheses_text, render_pairs_text, run_mirror
 
     _setup_logging(verbose)
     settings = {}
@@ -324,8 +324,11 @@ def mirror(model_dir, output, pair, by, period, permutations, seed, config_path,
     res = run_mirror(model_dir, output, cfg.mirror if cfg else None, privacy=privacy, **settings)
     pairs = res["shown"]  # topic labels masked
     m = res["mirror"]
+    for line in render_hypotheses_text(m.hypotheses_):
+        click.echo(line)
     click.echo(m.global_.text(*m.config_.pair))
-    click.echo(f"{len(pairs)} pairs examined, {int(pairs['verdict'].isin(MIRRORED_VERDICTS).sum())} mirrored:")
+    click.echo(f"{len(pairs)} pairs examined, {int(pairs['verdict'].isin(MIRRORED_VERDICTS).sum())} mirrored "
+               f"(exploratory screen):")
     click.echo(render_pairs_text(pairs, MIRRORED_VERDICTS))
     idx = res["mirror"].index_
     click.echo(f"symmetry index: {idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}]")

@@ -346,10 +346,61 @@ class PolarityConfig:
             raise ConfigError(f"polarity.spike_alpha must be between 0 and 1; got {self.spike_alpha!r}")
 
 
+@dataclass(frozen=True)
+class Hypothesis:
+    """A pair named before the data are seen (``[[mirror.hypotheses]]``): a few example phrases per source of
+    the mirror's pair, e.g. ``customer = ["trop d'attente au guichet"]`` and ``employee = ["on manque de
+    personnel"]``. Each gets one confirmatory test (see :mod:`verbatim.mirror.hypotheses`). ``control``
+    marks a negative control: a pair expected *not* to be linked, reported beside the others."""
+
+    name: str
+    examples: tuple[tuple[str, tuple[str, ...]], ...]
+    control: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigError(f"each [[mirror.hypotheses]] entry needs a name; got {self.name!r}")
+        ex = dict(self.examples) if not isinstance(self.examples, Mapping) else dict(self.examples)
+        clean = []
+        for src, phrases in ex.items():
+            if isinstance(phrases, str):
+                phrases = (phrases,)
+            if not isinstance(phrases, (list, tuple)) or not phrases or not all(isinstance(x, str) and x.strip()
+                                                                              for x in phrases):
+                raise ConfigError(f"hypothesis {self.name!r}: {src} must be a list of example phrases, e.g. "
+                                  f"{src} = [\"trop d'attente au guichet\"]; got {phrases!r}")
+            clean.append((source_label(src), tuple(phrases)))
+        object.__setattr__(self, "examples", tuple(clean))
+        if not isinstance(self.control, bool):
+            raise ConfigError(f"hypothesis {self.name!r}: control must be true or false; got {self.control!r}")
+
+    def phrases(self, source: str) -> tuple[str, ...]:
+        return dict(self.examples).get(source, ())
+
+    @classmethod
+    def parse(cls, d: Any) -> "Hypothesis":
+        """From a TOML table (``name``, ``control`` and one key per source) or a saved one (``examples``)."""
+        if isinstance(d, Hypothesis):
+            return d
+        if not isinstance(d, Mapping) or "name" not in d:
+            raise ConfigError(f"each [[mirror.hypotheses]] entry is a table with a name and example phrases per "
+                              f"source (customer = [...], employee = [...]); got {d!r}")
+        d = dict(d)
+        name, control = d.pop("name"), d.pop("control", False)
+        examples = d.pop("examples", None)
+        if examples is None:
+            examples = d
+        elif d:
+            raise ConfigError(f"hypothesis {name!r}: unknown key '{sorted(d)[0]}'")
+        if isinstance(examples, Mapping):
+            examples = tuple(examples.items())
+        return cls(name=name, examples=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in examples),
+                   control=control)
+
+
 PeriodName = Literal["month", "quarter", "week", "year"]
 Alternative = Literal["greater", "two-sided", "less"]
 Matching = Literal["shared", "centroid"]
-ErrorControl = Literal["family", "run", "familywise"]
 
 
 @dataclass(frozen=True)
@@ -365,9 +416,9 @@ class MirrorConfig:
     min_similarity: float = 0.3
     secondary_threshold: float = 0.4
     matching: Matching = "shared"
-    error_control: ErrorControl = "familywise"
     screen: bool = True
-    n_screen_permutations: int = 99999  # the screen tests every pair: its smallest p must survive BH over all of them
+    max_theme_share: float = 0.5  # a node of a side's topic tree is tested as a theme up to this share of its irritants
+    n_screen_permutations: int = 9999
     variation_filter: float = 0.1
     min_topic_size: int = 20
     min_irritant_share: float = 0.2
@@ -377,8 +428,10 @@ class MirrorConfig:
     max_lag: int = 2
     alternative: Alternative = "greater"
     seed: int = 42
+    hypotheses: tuple[Hypothesis, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "hypotheses", tuple(Hypothesis.parse(h) for h in self.hypotheses))
         pair = tuple(self.pair) if isinstance(self.pair, (tuple, list)) else (self.pair,)
         if len(pair) == 2 and all(isinstance(s, str) for s in pair):
             pair = tuple(source_label(s) for s in pair)  # 'Customer', 'clients' → 'customer', as ingest reads them
@@ -387,11 +440,13 @@ class MirrorConfig:
         object.__setattr__(self, "pair", pair)
         if self.period is not None and self.period not in typing.get_args(PeriodName):
             raise ConfigError(f"mirror.period must be one of {', '.join(map(repr, typing.get_args(PeriodName)))} or None; got {self.period!r}")
-        _check_literal("mirror", "error_control", self.error_control, ErrorControl)
         _check_literal("mirror", "matching", self.matching, Matching)
         _check_literal("mirror", "alternative", self.alternative, Alternative)
         if not 0 < self.alpha < 1:
             raise ConfigError(f"mirror.alpha must be between 0 and 1; got {self.alpha!r}")
+        if isinstance(self.max_theme_share, bool) or not isinstance(self.max_theme_share, (int, float)) \
+                or not 0 <= self.max_theme_share <= 1:
+            raise ConfigError(f"mirror.max_theme_share must be in [0, 1] (0: topics only); got {self.max_theme_share!r}")
         if isinstance(self.variation_filter, bool) or not isinstance(self.variation_filter, (int, float)) \
                 or not 0 < self.variation_filter <= 1:
             raise ConfigError(f"mirror.variation_filter must be in (0, 1] (1: no filter); got {self.variation_filter!r}")
@@ -400,6 +455,17 @@ class MirrorConfig:
             _check_positive("mirror", name, getattr(self, name))
         for name in ("n_bootstrap", "max_lag", "seed"):
             _check_positive("mirror", name, getattr(self, name), allow_zero=True)
+        names = [h.name for h in self.hypotheses]
+        if len(set(names)) < len(names):
+            raise ConfigError(f"[[mirror.hypotheses]] names must differ; '{next(n for n in names if names.count(n) > 1)}' "
+                              f"is given twice")
+        for h in self.hypotheses:
+            missing = [src for src in pair if not h.phrases(src)]
+            extra = [src for src, _ in h.examples if src not in pair]
+            if missing or extra:
+                raise ConfigError(f"hypothesis {h.name!r} needs example phrases for each source of mirror.pair "
+                                  f"({pair[0]} = [...], {pair[1]} = [...]); "
+                                  + (f"missing: {', '.join(missing)}" if missing else f"not in the pair: {', '.join(extra)}"))
         least = math.ceil(1 / self.alpha - 1e-9) - 1  # the smallest p-value is 1 / (B + 1)
         for name in ("n_permutations", "n_screen_permutations"):
             if getattr(self, name) < least:
@@ -568,6 +634,8 @@ def _section(cls: type, name: str, d: Any) -> Any:
         raise ConfigError(f"[{name}] must be a table; got {d!r}")
     known = {f.name for f in fields(cls)}
     for key in d:
+        if (name, key) in REMOVED_SETTINGS:
+            raise ConfigError(f"{name}.{key} no longer exists: {REMOVED_SETTINGS[(name, key)]}")
         if key not in known:
             raise ConfigError(
                 f"[{name}] has an unknown key '{key}'{did_you_mean(key, known)}; "
@@ -599,11 +667,20 @@ SECTIONS: dict[str, type] = {"ingest": IngestConfig, "segment": SegmentConfig, "
 BEFORE_SETTING = {("segment", "merge_content_free"): False}
 
 
+#: settings that no longer exist: an artefact that recorded one loads without it; a file that sets one is refused
+#: with this explanation
+REMOVED_SETTINGS = {("mirror", "error_control"): "the screen now controls the family-wise error by step-down max-T "
+                                                  "over every pair (see docs/configuration.md); remove the line"}
+
+
 def from_saved(d: Mapping[str, Any]) -> Config:
     """The configuration saved in an artefact's manifest, settings it predates set as it was fitted."""
     d = {k: dict(v) if isinstance(v, Mapping) else v for k, v in d.items()}
     for (section, key), value in BEFORE_SETTING.items():
         d.setdefault(section, {}).setdefault(key, value)
+    for section, key in REMOVED_SETTINGS:
+        if isinstance(d.get(section), dict):
+            d[section].pop(key, None)
     return from_dict(d)
 
 

@@ -52,15 +52,17 @@ def run_demo(sample_dir: str | Path | None = None, out_dir: str | Path | None = 
     drivers = driver_table(pipe.segments_)
     echo(render_drivers_markdown(mask_labels(top_irritants(drivers, 5), ("topic_label",), cfg.privacy)))
 
-    from .mirror import MIRRORED_VERDICTS, render_pairs_text, run_mirror
+    from .mirror import MIRRORED_VERDICTS, render_hypotheses_text, render_pairs_text, run_mirror
     from .paths import project_dir
 
     echo("\n== mirror: customer ↔ employee topics, unit linkage, lead/lag ==")
     report_dir = Path(out_dir) / "report" if out_dir else project_dir() / "reports" / "sample"
     mir = run_mirror(model_dir, report_dir, pipeline=pipe)
+    for line in render_hypotheses_text(mir["mirror"].hypotheses_):
+        echo(line)
     echo(mir["mirror"].global_.text("customer", "employee"))
     found = mir["pairs"][mir["pairs"]["verdict"].isin(MIRRORED_VERDICTS)]
-    echo(f"{len(mir['pairs'])} pairs examined, {len(found)} mirrored:")
+    echo(f"{len(mir['pairs'])} pairs examined, {len(found)} mirrored (exploratory screen):")
     echo(render_pairs_text(mir["shown"][mir["shown"]["verdict"].isin(MIRRORED_VERDICTS)]))
     idx = mir["mirror"].index_
     echo(f"symmetry index: {idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}] of customer irritant volume")

@@ -127,6 +127,7 @@ class Pipeline:
             embedder = get_embedder(spec)
         except ValueError as ex:  # a constructor refusing its arguments (e5-rebuilt:bogus)
             raise EmbedderError(f"embedder '{spec}' cannot be built: {ex}") from None
+        self._embedder = embedder
         segments = segment(verbatims, cfg.segment)
         log.info("%d verbatims → %d segments (%s)", len(verbatims), len(segments), cfg.segment.mode)
         check_topic_count(segments, cfg.topics.n_topics)
@@ -139,7 +140,7 @@ class Pipeline:
             return embed_texts(encoder_input(texts, cfg.embed), embedder, root, batch_size=cfg.embed.batch_size)
 
         # polarity first: irritant probability per segment; topics are then found on each side of it
-        self.polarity_ = PolarityModel(cfg.polarity).fit(segments, emb)
+        self.polarity_ = PolarityModel(cfg.polarity).fit(segments, emb, embed_fn=embed_fn)
         # the side a segment's topic is found on is the full classifier's call (what `score` reproduces);
         # the irritant probability that rates, drivers and the mirror read is cross-fitted
         p_model = self.polarity_.predict_proba(segments, emb)
@@ -166,6 +167,17 @@ class Pipeline:
                                       config=to_dict(cfg), inputs=prints, counts=counts,
                                       embedding_stats=stats.__dict__, polarity=self.polarity_.report_)
         return self
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of ``texts`` (prepared as segments are) with the pipeline's encoder and cache: what the
+        mirror's named hypotheses and the taxonomy embed their examples with."""
+        cfg = self.config or Config()
+        embedder = getattr(self, "_embedder", None)
+        if embedder is None:
+            spec = self.embedder if self.embedder is not None else cfg.embed.embedder
+            embedder = self._embedder = get_embedder(spec)
+        return embed_texts(encoder_input(list(texts), cfg.embed), embedder, self._cache_root(),
+                           batch_size=cfg.embed.batch_size)
 
     def verbatim_topics(self) -> pd.DataFrame:
         """Each verbatim's topics (the union of its segments' topics)."""

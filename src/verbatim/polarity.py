@@ -155,7 +155,12 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 @dataclass
 class LinearIrritantClassifier:
-    """``p = calibrate(x · coef + intercept)``; plain arrays, saved without pickles."""
+    """``p = calibrate(x · coef + intercept)``; plain arrays, saved without pickles.
+
+    ``negation`` (the self-trained classifier of an unlabelled source, :mod:`verbatim.unlabelled`): a segment
+    that negates a complaint ("aucun problème") has its decision lowered by ``negation_shift``
+    (``"shift"``) or sent to the compliment side (``"mirror"``: ``-|f|``); the encoder alone places it
+    next to the complaint it negates."""
 
     coef: np.ndarray
     intercept: float
@@ -164,9 +169,17 @@ class LinearIrritantClassifier:
     cal_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: Platt [a, b] of a verbatim's mean decision value against its label (empty: not fitted)
     verbatim_cal: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    negation: str = ""
+    negation_shift: float = 0.0
 
-    def decision(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(x, dtype=np.float64) @ self.coef + self.intercept
+    def decision(self, x: np.ndarray, texts: "list[str] | None" = None) -> np.ndarray:
+        f = np.asarray(x, dtype=np.float64) @ self.coef + self.intercept
+        if self.negation and texts is not None:
+            from .unlabelled import negated_complaint
+
+            neg = negated_complaint(texts)
+            f = np.where(neg, -np.abs(f), f) if self.negation == "mirror" else f - self.negation_shift * neg
+        return f
 
     def calibrate(self, f: np.ndarray) -> np.ndarray:
         if self.calibration == "sigmoid":
@@ -174,8 +187,8 @@ class LinearIrritantClassifier:
             return _sigmoid(a * f + b)
         return np.interp(f, self.cal_x, self.cal_y)
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return self.calibrate(self.decision(x))
+    def predict_proba(self, x: np.ndarray, texts: "list[str] | None" = None) -> np.ndarray:
+        return self.calibrate(self.decision(x, texts))
 
     def verbatim_proba(self, mean_decision: np.ndarray) -> np.ndarray:
         """A verbatim's probability from the mean decision value of its segments."""
@@ -189,13 +202,48 @@ class LinearIrritantClassifier:
                 f"{prefix}.intercept": np.array([self.intercept], dtype=np.float64),
                 f"{prefix}.cal_x": np.asarray(self.cal_x, dtype=np.float64),
                 f"{prefix}.cal_y": np.asarray(self.cal_y, dtype=np.float64),
-                f"{prefix}.verbatim_cal": np.asarray(self.verbatim_cal, dtype=np.float64)}
+                f"{prefix}.verbatim_cal": np.asarray(self.verbatim_cal, dtype=np.float64),
+                f"{prefix}.negation_shift": np.array([self.negation_shift], dtype=np.float64)}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, calibration: str) -> "LinearIrritantClassifier":
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, calibration: str,
+                    negation: str = "") -> "LinearIrritantClassifier":
         return cls(arrays[f"{prefix}.coef"], float(arrays[f"{prefix}.intercept"][0]), calibration,
                    arrays[f"{prefix}.cal_x"], arrays[f"{prefix}.cal_y"],
-                   arrays.get(f"{prefix}.verbatim_cal", np.zeros(0)))
+                   arrays.get(f"{prefix}.verbatim_cal", np.zeros(0)), negation,
+                   float(arrays.get(f"{prefix}.negation_shift", np.zeros(1))[0]))
+
+
+def self_trained_classifier(texts: list[str], x: np.ndarray, groups: np.ndarray, embed_fn,
+                            donor: "LinearIrritantClassifier | None" = None
+                            ) -> tuple[LinearIrritantClassifier, dict[str, Any]]:
+    """The irritant classifier of a source with no labels (:class:`verbatim.unlabelled.UnlabelledIrritantModel`:
+    prototypes, then self-training on the source's own segments, cross-fitted), as one linear classifier:
+    its decision, mixed with ``donor``'s (another source's labelled classifier) when their rankings agree,
+    is linear in the embedding. ``oof_`` holds each segment's cross-fitted probability."""
+    from .unlabelled import NEGATION_DECISION_SHIFT, UnlabelledIrritantModel
+
+    borrowed = donor.decision(x) if donor is not None else None
+    m = UnlabelledIrritantModel().fit(texts, x, embed_fn, groups=groups, borrowed_decision=borrowed)
+    cal = np.array([m.slope_, m.intercept_])
+    vcal = np.array([m.slope_, m.verbatim_intercept_])
+    if m.coef_ is None:  # too small to learn from: the prototype direction, negated complaints mirrored
+        irr, comp = m.prototypes_
+        coef, icpt, neg, shift = irr.mean(0) - comp.mean(0), 0.0, "mirror", 0.0
+    else:
+        coef, icpt = m.coef_.astype(np.float64), float(m.bias_)
+        neg, shift = "shift", NEGATION_DECISION_SHIFT * m._decision_std
+        if m.borrowed_used_:  # f / sd_f + w (f_donor - mean) / sd_donor, still linear in x
+            from .unlabelled import BORROW_WEIGHT
+
+            f_std, fb_mean, fb_std = m._mix
+            coef = coef / f_std + BORROW_WEIGHT * donor.coef / fb_std
+            icpt = icpt / f_std + BORROW_WEIGHT * (donor.intercept - fb_mean) / fb_std
+            shift = shift / f_std
+    clf = LinearIrritantClassifier(coef, icpt, "sigmoid", cal, np.zeros(0), vcal, neg, shift)
+    clf.oof_ = m.proba_
+    rep = {k: v for k, v in m.report_.items() if k not in ("method",)}
+    return clf, {"self_training": rep, "unlabelled_method": m.method_}
 
 
 def _fit_calibrator(f: np.ndarray, y: np.ndarray, w: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -358,7 +406,10 @@ class PolarityModel:
         self.config = config
         self.seed = seed
 
-    def fit(self, segments: pd.DataFrame, embeddings: np.ndarray) -> "PolarityModel":
+    def fit(self, segments: pd.DataFrame, embeddings: np.ndarray, embed_fn=None) -> "PolarityModel":
+        """Fit one classifier per source. ``embed_fn`` (the segments' encoder) lets a source with no labels
+        self-train from prototype phrases (:func:`self_trained_classifier`); without it such a source
+        borrows the other sources' classifier, or falls back to the lexicon."""
         cfg = self.config or PolarityConfig()
         embeddings = np.asarray(embeddings)
         if len(segments) != len(embeddings):
@@ -403,6 +454,20 @@ class PolarityModel:
                                       cv_folds=cfg.cv_folds, seed=self.seed)
         for source in missing:
             rep = self.report_[source]
+            if embed_fn is not None and cfg.method != "lexicon":
+                idx = np.flatnonzero(src_col == source)
+                s = segments.iloc[idx]
+                clf, extra = self_trained_classifier(s["text"].astype(str).tolist(), embeddings[idx],
+                                                     s["id"].astype(str).to_numpy(), embed_fn,
+                                                     borrowed[0] if borrowed is not None else None)
+                self.classifiers_[source] = clf
+                self.cross_fit_[source] = (idx, clf.oof_)
+                how = extra.pop("unlabelled_method")
+                rep.update(method=f"{how} (no labels)", trained_on=[source] + (donors if "borrowed" in how else []),
+                           calibration="sigmoid", cv_folds=None, cv_auc=None, cv_ece=None, **extra,
+                           note="no score or tag in this source: prototype phrases, then self-training on its own "
+                                "segments (verbatim.unlabelled)")
+                continue
             if borrowed is not None:
                 self.classifiers_[source] = borrowed[0]
                 rep.update(method="classifier (borrowed)", trained_on=donors, calibration=cfg.calibration,
@@ -420,6 +485,11 @@ class PolarityModel:
             idx, y, w, _ = labelled[source]
             rep = self.report_[source]
             rep["evidence"] = ("tags+" if rep["n_tagged"] and cfg.tag_weight > 0 else "") + rep["method"].split(" ")[0]
+            if rep["method"].endswith("(no labels)") and len(np.unique(y)) == 2:  # the few labels there are
+                rows, p = self.cross_fit_[source]
+                pos = pd.Series(np.arange(len(rows)), index=rows)
+                rep["cv_auc"] = auc(y, p[pos.loc[idx].to_numpy()], w)
+                rep["note"] += "; cv_auc is measured on the few labels there are"
             if rep["method"] == "lexicon" and len(np.unique(y)) == 2 and lex.available():
                 rep["cv_auc"] = auc(y, lex.predict_proba(segments["text"].iloc[idx].astype(str).tolist()), w)
                 rep["note"] += "; cv_auc is the lexicon's AUC on the few labels there are"
@@ -454,7 +524,7 @@ class PolarityModel:
                 # a source unseen at fit: the classifier of the sources seen, if they share one
                 clf = next(iter(self.classifiers_.values()))
             if clf is not None:
-                out[idx] = clf.predict_proba(np.asarray(embeddings)[idx])
+                out[idx] = clf.predict_proba(np.asarray(embeddings)[idx], segments["text"].iloc[idx].astype(str).tolist())
             else:
                 lex = getattr(self, "lexicon_", None) or LexiconScorer()
                 out[idx] = lex.predict_proba(segments["text"].iloc[idx].astype(str).tolist())
@@ -482,7 +552,8 @@ class PolarityModel:
             if clf is None and self.classifiers_ and cfg.method != "lexicon":
                 clf = next(iter(self.classifiers_.values()))
             if clf is not None:
-                f = pd.Series(clf.decision(np.asarray(embeddings)[m]), index=ids[m]).groupby(level=0, sort=False).mean()
+                f = pd.Series(clf.decision(np.asarray(embeddings)[m], segments["text"][m].astype(str).tolist()),
+                              index=ids[m]).groupby(level=0, sort=False).mean()
                 parts.append(pd.Series(clf.verbatim_proba(f.to_numpy()), index=f.index))
             else:
                 p = self.predict_proba(segments[m], np.asarray(embeddings)[m], use_tags=False)
@@ -505,7 +576,7 @@ class PolarityModel:
         arrays, names = {}, {}
         for i, (source, clf) in enumerate(self.classifiers_.items()):
             key = f"m{i}"
-            names[source] = {"key": key, "calibration": clf.calibration}
+            names[source] = {"key": key, "calibration": clf.calibration, "negation": clf.negation}
             arrays.update(clf.arrays(key))
         if arrays:
             save_file(arrays, str(folder / "polarity.safetensors"))
@@ -525,7 +596,8 @@ class PolarityModel:
             meta = json.loads((folder / "polarity.json").read_text(encoding="utf-8"))
             arrays = load_file(str(folder / "polarity.safetensors")) if meta["classifiers"] else {}
             self = cls(from_dict({"polarity": meta["config"]}).polarity, seed=meta["seed"])
-            self.classifiers_ = {s: LinearIrritantClassifier.from_arrays(arrays, d["key"], d["calibration"])
+            self.classifiers_ = {s: LinearIrritantClassifier.from_arrays(arrays, d["key"], d["calibration"],
+                                                                         d.get("negation", ""))
                                  for s, d in meta["classifiers"].items()}
         except (OSError, KeyError, ValueError) as ex:
             raise ArtefactError(f"polarity model in '{folder}' is missing or damaged ({type(ex).__name__}: {ex}); "

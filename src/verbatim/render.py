@@ -262,14 +262,21 @@ def _mirror_view(m) -> View:
         lines.append(f"symmetry index {idx['index']:.1%} [{idx['low']:.1%}, {idx['high']:.1%}] of {a} irritant volume "
                      f"(bootstrap over {idx.get('resampled', '')})")
     for r in found.itertuples():
-        link = f", units r = {r.linkage_r:+.2f} (p = {r.linkage_p:.3g})" if not pd.isna(r.linkage_r) else ""
+        link = f", units r = {r.linkage_r:+.2f} (adjusted p = {r.linkage_q:.3g})" if not pd.isna(r.linkage_r) else ""
         lead = f", lead: {r.lead}" if r.lead else ""
         lines.append(f"pair {r.pair}: {a} “{r.label_a}” ↔ {b} “{r.label_b}”{link}{lead} → {r.verdict}")
-    g = getattr(m, "global_", None)  # the global test (added by the mirror issue)
-    if isinstance(g, Mapping) and g:
-        lines.insert(1, "global test: " + ", ".join(f"{k} = {format_value(v)}" for k, v in g.items()))
-    cols = ["pair", "kind", "label_a", "label_b", "similarity", "q", "linkage_r", "linkage_p", "lead", "verdict"]
+    g = getattr(m, "global_", None)
+    if g is not None and hasattr(g, "text"):
+        lines.insert(1, g.text(a, b))
+    hyp = getattr(m, "hypotheses_", None)
+    if hyp is not None and len(hyp):
+        lines[1:1] = [f"hypothesis “{h.hypothesis}”: {h.verdict}, r = {format_value(h.r)} "
+                      f"[{format_value(h.r_low)}, {format_value(h.r_high)}], p = {format_value(h.p_holm)}"
+                      for h in hyp.itertuples()]
+    cols = ["pair", "kind", "label_a", "label_b", "similarity", "q", "linkage_r", "linkage_q", "lead", "verdict"]
     tables = {"pairs": pairs[[c for c in cols if c in pairs]], "one-sided topics": m.one_sided_}
+    if hyp is not None and len(hyp):
+        tables = {"named hypotheses": hyp, **tables}
     return View(f"Mirror {a} ↔ {b}", lines, tables)
 
 
@@ -278,7 +285,8 @@ _LINK_STATS = ("status", "n_units", "r", "p", "cell_r", "cell_p", "n_cells", "jo
 
 
 def mirror_tables(m) -> dict[str, pd.DataFrame]:
-    """Every result of a fitted Mirror as a DataFrame: ``pairs``, ``index`` (the symmetry index, one row),
+    """Every result of a fitted Mirror as a DataFrame: ``global`` (the global test, one row), ``hypotheses``
+    (the named hypotheses' confirmatory tests), ``pairs``, ``index`` (the symmetry index, one row),
     ``unit_index``, ``linkage`` (one row per pair with a unit test), ``units`` (every pair's units, long),
     ``lags`` (every pair's lagged correlations, long), ``one_sided``, ``links`` (secondary links)."""
     link_rows, unit_frames, lag_rows = [], [], []
@@ -299,10 +307,12 @@ def mirror_tables(m) -> dict[str, pd.DataFrame]:
            "one_sided": m.one_sided_,
            "links": getattr(m, "links_", pd.DataFrame())}
     g = getattr(m, "global_", None)
-    if isinstance(g, Mapping):
+    if hasattr(g, "to_frame"):
+        out["global"] = g.to_frame()
+    elif isinstance(g, Mapping):
         out["global"] = pd.DataFrame([{k: _plain(v) for k, v in g.items()}])
-    elif isinstance(g, pd.DataFrame):
-        out["global"] = g
+    if getattr(m, "hypotheses_", None) is not None:
+        out["hypotheses"] = m.hypotheses_
     return out
 
 

@@ -54,7 +54,7 @@ Cost: the prototypes are embedded once (about 90 short phrases); the rest is one
 ``folds + 1`` logistic regressions on at most ``max_train`` pseudo-labelled segments, a few seconds
 on 100,000 segments (the encoder needs minutes for them).
 
-Only numpy, pandas, scikit-learn and :mod:`verbatim.textprep` are imported.
+Only numpy, pandas, scikit-learn, :mod:`verbatim.numerics` and :mod:`verbatim.textprep` are imported.
 """
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from .numerics import rounded
 from .textprep import prepare
 
 #: Short irritant phrases, domain-general (customers and employees; retail, insurance, public
@@ -267,7 +268,8 @@ class UnlabelledIrritantModel:
 
         neg = negated_complaint(texts) if self.negation else np.zeros(n, dtype=bool)
         s0 = adjust_negated(prototype_score(x, *prototypes), neg)
-        v0 = np.bincount(gid, s0, n_groups) / np.maximum(nseg, 1)
+        # rounded: repeated texts tie exactly whatever the BLAS kernel, and keep their order in the ranking
+        v0 = rounded(np.bincount(gid, s0, n_groups) / np.maximum(nseg, 1))
         share = estimate_irritant_share(v0)
         self.prototype_score_, self.negated_, self.irritant_share_ = s0, neg, share
         self.prototypes_ = prototypes
@@ -322,8 +324,8 @@ class UnlabelledIrritantModel:
             fb = np.asarray(borrowed_decision, dtype=np.float64)
             if fb.shape != (n,):
                 raise ValueError(f"borrowed_decision has shape {fb.shape}; expected ({n},)")
-            fbv = np.bincount(gid, fb, n_groups) / np.maximum(nseg, 1)
-            fv0 = np.bincount(gid, f, n_groups) / np.maximum(nseg, 1)
+            fbv = rounded(np.bincount(gid, fb, n_groups) / np.maximum(nseg, 1))
+            fv0 = rounded(np.bincount(gid, f, n_groups) / np.maximum(nseg, 1))
             agreement = float(np.corrcoef(_rank01(fbv), _rank01(fv0))[0, 1]) if n_groups > 2 else 0.0
             self.report_["borrowed_agreement"] = agreement
             if self.method_ == "self-trained" and agreement >= BORROW_MIN_AGREEMENT:

@@ -7,9 +7,10 @@
 """
 from __future__ import annotations
 
-from .core import MIRRORED as MIRRORED_VERDICTS, PAIR_COLUMNS, VERDICTS, Mirror, MirrorConfig, readable_table, render_pairs_text
+from .core import (MIRRORED as MIRRORED_VERDICTS, PAIR_COLUMNS, VERDICTS, Mirror, MirrorConfig, readable_table,
+                   render_hypotheses_text, render_pairs_text)
 from .privacy import mask_pii
 from .run import load_pairs, run_mirror
 
 __all__ = ["MIRRORED_VERDICTS", "Mirror", "MirrorConfig", "PAIR_COLUMNS", "VERDICTS", "mask_pii", "readable_table",
-           "render_pairs_text", "run_mirror", "load_pairs"]
+           "render_hypotheses_text", "render_pairs_text", "run_mirror", "load_pairs"]

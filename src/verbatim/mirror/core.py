@@ -24,31 +24,37 @@ from ..config import MirrorConfig
 from ..errors import ArtefactError, ConfigError
 from .align import Alignment, align
 from .index import symmetry_index
-from .linkage import (TOO_LITTLE, global_linkage, irritant_flags, linkage_screen, pair_linkage, shrunk_error_var,
-                      stabilised)
-from .stats import (bh_qvalues, bootstrap_similarity, holm_adjusted, partial_corr_test, permutation_pvalues,
-                    size_blocks)
+from ..numerics import stable_order
+from .hypotheses import test_hypotheses
+from .linkage import TOO_LITTLE, irritant_flags, pair_linkage, shrunk_error_var, stabilised
+from .screen import Screen, theme_screen
+from .stats import bh_qvalues, bootstrap_similarity, partial_corr_test, permutation_pvalues, size_blocks
+from .themes import element_counts, element_label, elements, eligible_topics
 
 log = logging.getLogger("verbatim")
 
-Verdict = Literal["mirrored", "linked, different topics", "linked through a stronger pair", "similar topics, no unit linkage",
+Verdict = Literal["mirrored", "linked, different topics", "same link at another level", "linked through a stronger pair",
+                  "similar topics, no unit linkage",
                   "similar topics, too little data", "similar topics, not irritants", "not similar"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 #: the verdicts that count as a mirror (in the symmetry index and in the demo's list)
 MIRRORED = ("mirrored", "linked, different topics")
 
 PAIR_COLUMNS = ["pair", "kind", "source_a", "topic_a", "label_a", "size_a", "source_b", "topic_b", "label_b", "size_b",
+                "topics_a", "topics_b",
                 "similarity", "similarity_low", "similarity_high", "word_similarity", "p", "q", "topic_match",
                 "irritant_share_a", "irritant_share_b", "rate_a", "rate_b", "n_units", "linkage_r", "linkage_p",
-                "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "explained_by", "partial_r", "partial_p",
-                "verdict"]
+                "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "explained_by", "same_link", "partial_r",
+                "partial_p", "verdict"]
 
 
 @dataclass(frozen=True)
 class GlobalTest:
-    """The global test of the mirror hypothesis (see :func:`~.linkage.global_linkage`): ``p`` joins the RV
-    coefficient (``value``, its own ``rv_p``, its permutation ``null_mean``) and the largest topic-pair
-    correlation (``max_r`` between ``max_r_topics``, its own ``max_r_p``) by min-p."""
+    """The global test of the mirror hypothesis (:mod:`.screen`): ``p`` is the chance that the largest unit
+    correlation among the screen's element pairs (``max_r``, between the elements filed under
+    ``max_r_topics``) is reached with shuffled units; ``value`` is the RV coefficient of the two sides' topic
+    tables (with its own ``rv_p`` and permutation ``null_mean``), reported beside it. ``n_topics_a/b``
+    count the elements (topics and themes) the screen kept."""
 
     value: float
     p: float
@@ -62,7 +68,7 @@ class GlobalTest:
     n_topics_b: int
     status: str
     alpha: float = 0.05
-    statistic: str = "RV + max r (min-p)"
+    statistic: str = "max r over themes (max-T)"
 
     @property
     def significant(self) -> bool:
@@ -80,10 +86,12 @@ class GlobalTest:
         verdict = (f"{a} and {b} irritant profiles co-vary across units" if self.significant
                    else f"no evidence that {a} and {b} irritant profiles co-vary across units")
         ta, tb = self.max_r_topics
-        return (f"global test: {verdict}, p = {self.p:.3g} (RV = {self.value:.3f}, null mean {self.null_mean:.3f}, "
-                f"p = {self.rv_p:.3g}; largest pair r = {self.max_r:+.2f}, {a} {ta} ↔ {b} {tb}, p = {self.max_r_p:.3g}); "
-                f"{self.n_units} units, {self.n_topics_a} {a} × {self.n_topics_b} {b} irritant topics that vary "
-                f"across units")
+        rv = "" if np.isnan(self.value) else (f"; RV of the topic profiles = {self.value:.3f}, null mean "
+                                              f"{self.null_mean:.3f}, p = {self.rv_p:.3g}")
+        return (f"global test: {verdict}, p = {self.p:.3g} (largest unit correlation r = {self.max_r:+.2f}, {a} "
+                f"{ta} ↔ {b} {tb}, against its largest value among shuffled units{rv}); {self.n_units} units, "
+                f"{self.n_topics_a} {a} × {self.n_topics_b} {b} irritant themes (topics and their groupings) "
+                f"that vary across units")
 
 
 class Mirror:
@@ -120,8 +128,9 @@ class Mirror:
         return replace(base, **self.settings) if self.settings else base
 
     def fit(self, pipeline=None, *, segments: pd.DataFrame | None = None, embeddings: np.ndarray | None = None,
-            topics: pd.DataFrame | None = None) -> "Mirror":
-        """Fit on a fitted :class:`~verbatim.pipeline.Pipeline` or on its three tables."""
+            topics: pd.DataFrame | None = None, embed_fn=None) -> "Mirror":
+        """Fit on a fitted :class:`~verbatim.pipeline.Pipeline` or on its three tables. ``embed_fn`` (texts →
+        vectors with the segments' encoder; by default the pipeline's) embeds the named hypotheses' examples."""
         cfg = self._cfg(pipeline)
         if pipeline is not None:
             if not hasattr(pipeline, "segments_"):
@@ -138,14 +147,20 @@ class Mirror:
         labels = {(r.source, int(r.topic)): r.label for r in topics.itertuples()}
         al = align(segments, np.asarray(embeddings), topics, cfg.pair, cfg.secondary_threshold, cfg.matching)
         pairs = similarity_table(al, labels, shares, cfg, rng)
-        self.global_ = global_test(segments, al, shares, cfg, by, irritant, rng)
-        pairs, self.linkage_ = link_pairs(pairs, segments, al, labels, shares, cfg, by, irritant, rng)
-        pairs = explain_pairs(pairs, self.linkage_, cfg, rng)
+        self.screen_ = run_screen(segments, np.asarray(embeddings), al, cfg, by, irritant, rng)
+        self.global_ = global_from(self.screen_, cfg)
+        pairs, self.linkage_ = link_pairs(pairs, self.screen_, segments, al, labels, shares, cfg, by, irritant, rng)
+        pairs = explain_pairs(nest_pairs(pairs, cfg), self.linkage_, cfg, rng)
         self.pairs_ = add_verdicts(pairs, cfg)
+        if embed_fn is None and cfg.hypotheses and pipeline is not None and hasattr(pipeline, "embed"):
+            embed_fn = pipeline.embed
+        self.hypotheses_ = test_hypotheses(segments, np.asarray(embeddings), irritant, cfg, by, embed_fn,
+                                           rng.spawn(1)[0])
         self.similarity_, self.word_similarity_ = al.similarity, al.word_similarity
         self.links_ = _label_links(al.links, labels, cfg.pair)
         self.one_sided_ = one_sided(topics, self.pairs_, al, shares, cfg)
-        mirrored = self.pairs_.loc[self.pairs_["verdict"].isin(MIRRORED), "topic_a"].astype(int).tolist()
+        mirrored = sorted({int(t) for ts in self.pairs_.loc[self.pairs_["verdict"].isin(MIRRORED), "topics_a"]
+                           for t in ts})
         self.index_, self.unit_index_ = symmetry_index(segments, cfg.pair[0], mirrored, irritant, by, rng,
                                                        max(cfg.n_bootstrap, 200), min_count=cfg.min_count)
         self.topics_ = topics[topics["source"].isin(cfg.pair)].assign(
@@ -163,13 +178,13 @@ class Mirror:
         return render_pairs_text(self.pairs_, verdicts)
 
     def summary(self) -> str:
-        """The global test, then the pairs that carry it, as plain text."""
+        """The named hypotheses, then the global test and the pairs that carry it, as plain text."""
         if not hasattr(self, "pairs_"):
             return "Mirror (not fitted)"
         a, b = self.config_.pair
         n_mir = int(self.pairs_["verdict"].isin(MIRRORED).sum())
-        return "\n".join([self.global_.text(a, b),
-                          f"{len(self.pairs_)} pairs examined, {n_mir} mirrored:",
+        return "\n".join(render_hypotheses_text(self.hypotheses_) + [self.global_.text(a, b),
+                          f"{len(self.pairs_)} pairs examined, {n_mir} mirrored (exploratory screen):",
                           render_pairs_text(self.pairs_, MIRRORED)])
 
     def __repr__(self) -> str:
@@ -235,74 +250,86 @@ def _irritant_pair(pairs: pd.DataFrame, cfg: MirrorConfig) -> pd.Series:
     return (pairs["irritant_share_a"] >= cfg.min_irritant_share) & (pairs["irritant_share_b"] >= cfg.min_irritant_share)
 
 
-RUN_CONFIRMATORY_SHARE = 0.5
+def run_screen(segments: pd.DataFrame, embeddings: np.ndarray, al: Alignment, cfg: MirrorConfig, by: str | None,
+               irritant: np.ndarray, rng: np.random.Generator) -> Screen | str:
+    """Stage 3: the exploratory screen and the global test (:mod:`.screen`) over each side's elements
+    (:mod:`.themes`: eligible irritant topics and, with ``max_theme_share`` > 0, the nodes of their tree;
+    with ``screen = false``, only the Hungarian pairs' topics). Returns a :class:`~.screen.Screen` or why
+    nothing could be tested."""
+    if by is None:
+        return "no unit column"
+    els = {}
+    for src, st in ((cfg.pair[0], al.a), (cfg.pair[1], al.b)):
+        topics = eligible_topics(segments, src, st.topic_ids, irritant, cfg.min_topic_size, cfg.min_irritant_share)
+        if not cfg.screen:
+            matched = {int(st.topic_ids[i if src == cfg.pair[0] else j]) for i, j in al.matches}
+            topics = {t: v for t, v in topics.items() if t in matched}
+        els[src] = elements(segments, embeddings, src, topics, irritant, cfg.max_theme_share if cfg.screen else 0)
+    if not els[cfg.pair[0]] or not els[cfg.pair[1]]:
+        return "no irritant topic on one side"
+    units = sorted(set(segments.loc[segments["source"] == cfg.pair[0], by].dropna())
+                   & set(segments.loc[segments["source"] == cfg.pair[1], by].dropna()), key=str)
+    ka, na, _ = element_counts(segments, cfg.pair[0], els[cfg.pair[0]], by, irritant, units)
+    kb, nb, _ = element_counts(segments, cfg.pair[1], els[cfg.pair[1]], by, irritant, units)
+    return theme_screen(ka, na, kb, nb, els[cfg.pair[0]], els[cfg.pair[1]], rng, cfg.n_screen_permutations,
+                        cfg.min_count, cfg.min_units, cfg.variation_filter, cfg.alternative)
 
 
-def _run_weights(n_confirm: int, n_screen: int) -> np.ndarray | None:
-    """Weights of the run's one error rate (Holm for ``familywise``, BH for ``run``): the topic-matched
-    pairs, fixed before any linkage was looked at, share :data:`RUN_CONFIRMATORY_SHARE` of it, the
-    screened pairs the rest."""
-    if not n_confirm or not n_screen:
-        return None
-    c = RUN_CONFIRMATORY_SHARE
-    return np.r_[np.full(n_confirm, c / n_confirm), np.full(n_screen, (1 - c) / n_screen)]
+def global_from(screen: Screen | str, cfg: MirrorConfig) -> GlobalTest:
+    """The global test's record from the screen (or why it could not run)."""
+    if isinstance(screen, str):
+        return GlobalTest(np.nan, np.nan, np.nan, np.nan, np.nan, None, np.nan, 0, 0, 0, screen, cfg.alpha)
+    i, j = np.unravel_index(int(np.argmin(screen.p_adj + 1e-9 * -screen.r)), screen.r.shape)
+    return GlobalTest(value=screen.rv, p=screen.global_p, rv_p=screen.rv_p, null_mean=screen.rv_null_mean,
+                      max_r=float(screen.r[i, j]), max_r_topics=(screen.elements_a[i].topic, screen.elements_b[j].topic),
+                      max_r_p=screen.max_r_p, n_units=screen.n_units, n_topics_a=len(screen.elements_a),
+                      n_topics_b=len(screen.elements_b), status="ok", alpha=cfg.alpha)
 
 
-def _adjust(cfg: MirrorConfig):
-    """The multiplicity adjustment of ``cfg.error_control``: Holm for ``familywise``, else BH."""
-    return holm_adjusted if cfg.error_control == "familywise" else bh_qvalues
-
-
-def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, labels: dict, shares: dict,
-               cfg: MirrorConfig, by: str | None, irritant: np.ndarray, rng: np.random.Generator
+def link_pairs(pairs: pd.DataFrame, screen: Screen | str, segments: pd.DataFrame, al: Alignment, labels: dict,
+               shares: dict, cfg: MirrorConfig, by: str | None, irritant: np.ndarray, rng: np.random.Generator
                ) -> tuple[pd.DataFrame, dict]:
-    """Stage 3: unit linkage. Family 1 (confirmatory): the topic-matched irritant pairs, unit and cell
-    tests joined by min-p. Family 2 (exploratory, ``cfg.screen``): every other pair of irritant topics
-    screened on unit linkage; a significant positive one becomes a "linkage screen" row (or confirms a
-    secondary link). ``cfg.error_control``: one weighted Holm (``familywise``) or BH (``run``) over both
-    families, or a BH per family (``family``). Returns the pairs numbered 1…n with their linkage
-    columns, and the per-pair details keyed by pair number."""
+    """Stage 4: the screen's answer in the pair table. A topic pair of the similarity table gets its
+    screen statistics (``linkage_r``, raw ``linkage_p``, max-T adjusted ``linkage_q``); every declared
+    element pair (adjusted p < ``alpha``, r > 0) not already there becomes a row (``kind`` "linkage
+    screen" for two topics, "theme" when a side is a node of its tree; ``topics_a``/``topics_b`` list
+    the topics). Each declared pair gets its unit table, unit × period cells and lead
+    (:func:`~.linkage.pair_linkage`). Returns the pairs numbered 1…n and the details by pair number."""
     pairs = pairs.copy()
-    details: dict[int, dict] = {}          # row position → pair_linkage result
-    lk_args = dict(by=by, period=cfg.period, rng=rng, n_permutations=cfg.n_permutations, min_count=cfg.min_count,
-                   min_cell_count=cfg.min_cell_count, min_units=cfg.min_units, max_lag=cfg.max_lag,
-                   alpha=cfg.alpha, alternative=cfg.alternative, irritant=irritant)
-    pairs["linkage_p"] = pairs["linkage_q"] = np.nan
-    if by is not None:
-        fam1 = pairs.index[(pairs["kind"] == "primary") & pairs["topic_match"] & _irritant_pair(pairs, cfg)]
-        for i in fam1:
-            details[i] = pair_linkage(segments, cfg.pair, pairs.at[i, "topic_a"], pairs.at[i, "topic_b"], **lk_args)
-            pairs.at[i, "linkage_p"] = details[i]["joint_p"]
-        tested = [i for i in fam1 if not np.isnan(pairs.at[i, "linkage_p"])]
-    screen = []
-    if by is not None and cfg.screen:
-        done = set(zip(pairs.loc[fam1, "topic_a"], pairs.loc[fam1, "topic_b"]))
-        screen = linkage_screen(segments, cfg.pair, al.a.topic_ids, al.b.topic_ids, shares, done, by, irritant,
-                                cfg, rng)
-    if by is not None:  # the confirmatory q-values, over both families unless error_control = "family"
-        pooled = screen if cfg.error_control != "family" else []
-        q = _adjust(cfg)(list(pairs.loc[tested, "linkage_p"]) + [t["p"] for t in pooled],
-                         _run_weights(len(tested), len(pooled)))
-        pairs.loc[tested, "linkage_q"] = q[:len(tested)]
-        if pooled:
-            screen = [t | {"q": float(qi)} for t, qi in zip(screen, q[len(tested):])]
-    if screen:
-        where = {(r.topic_a, r.topic_b): i for i, r in pairs.iterrows() if r["kind"] == "secondary"}
+    pairs["topics_a"] = [[int(t)] for t in pairs["topic_a"]]
+    pairs["topics_b"] = [[int(t)] for t in pairs["topic_b"]]
+    pairs["linkage_r"] = pairs["linkage_p"] = pairs["linkage_q"] = np.nan
+    details: dict[int, dict] = {}
+    if not isinstance(screen, str):
+        where = {(tuple(r.topics_a), tuple(r.topics_b)): i for i, r in pairs.iterrows()}
         pos_a = {int(t): i for i, t in enumerate(al.a.topic_ids)}
         pos_b = {int(t): j for j, t in enumerate(al.b.topic_ids)}
-        for hit in screen:
-            key = (hit["topic_a"], hit["topic_b"])
+        for (i, j) in np.argwhere(np.ones_like(screen.r, bool)):
+            ea, eb = screen.elements_a[i], screen.elements_b[j]
+            key = (ea.topics, eb.topics)
+            declared = screen.p_adj[i, j] < cfg.alpha and screen.r[i, j] > 0
             if key not in where:
-                if not (hit["q"] < cfg.alpha and hit["r"] > 0):
+                if not declared:
                     continue
-                row = _pair_row(al, pos_a[key[0]], pos_b[key[1]], "linkage screen", labels, shares, cfg.pair)
-                pairs = pd.concat([pairs, pd.DataFrame([row | {"topic_match": False}])], ignore_index=True)
+                row = _pair_row(al, pos_a[ea.topic], pos_b[eb.topic], "theme" if "theme" in (ea.kind, eb.kind)
+                                else "linkage screen", labels, shares, cfg.pair)
+                row.update(topics_a=list(ea.topics), topics_b=list(eb.topics), topic_match=False,
+                           label_a=element_label(ea, labels), label_b=element_label(eb, labels),
+                           size_a=ea.segments, size_b=eb.segments,
+                           irritant_share_a=_share_of(shares, cfg.pair[0], ea.topics),
+                           irritant_share_b=_share_of(shares, cfg.pair[1], eb.topics))
+                pairs = pd.concat([pairs, pd.DataFrame([row])], ignore_index=True)
                 where[key] = pairs.index[-1]
-            i = where[key]
-            pairs.loc[i, ["linkage_p", "linkage_q"]] = [hit["p"], hit["q"]]
-            details[i] = pair_linkage(segments, cfg.pair, key[0], key[1], **lk_args)
+            k = where[key]
+            pairs.loc[k, ["linkage_r", "linkage_p", "linkage_q"]] = [screen.r[i, j], screen.p_raw[i, j], screen.p_adj[i, j]]
+            if declared:
+                details[k] = pair_linkage(segments, cfg.pair, list(ea.topics), list(eb.topics), by=by, period=cfg.period,
+                                          rng=rng, n_permutations=cfg.n_permutations, min_count=cfg.min_count,
+                                          min_cell_count=cfg.min_cell_count, min_units=cfg.min_units,
+                                          max_lag=cfg.max_lag, alpha=cfg.alpha, alternative=cfg.alternative,
+                                          irritant=irritant)
     pairs["pair"] = np.arange(1, len(pairs) + 1)
-    cols = {"rate_a": "rate_a", "rate_b": "rate_b", "n_units": "n_units", "linkage_r": "r", "cell_r": "cell_r",
+    cols = {"rate_a": "rate_a", "rate_b": "rate_b", "n_units": "n_units", "cell_r": "cell_r",
             "cell_p": "cell_p", "best_lag": "best_lag", "lag_p": "lag_p", "lead": "lead"}
     for c in cols:
         pairs[c] = pd.Series([np.nan] * len(pairs), index=pairs.index, dtype=object)
@@ -310,6 +337,34 @@ def link_pairs(pairs: pd.DataFrame, segments: pd.DataFrame, al: Alignment, label
         for c, key in cols.items():
             pairs.at[i, c] = lk.get(key, np.nan)
     return _typed(pairs), {int(pairs.at[i, "pair"]): lk for i, lk in details.items()}
+
+
+def _share_of(shares: dict, source: str, topics) -> float:
+    vals = [shares.get((source, int(t)), np.nan) for t in topics]
+    return float(np.nanmin(vals)) if vals else np.nan
+
+
+def nest_pairs(pairs: pd.DataFrame, cfg: MirrorConfig) -> pd.DataFrame:
+    """Stage 4b: one link, one level. Among declared pairs whose elements are nested on both sides (a theme
+    and one of its topics, or two nodes of one branch), the one with the largest unit correlation stands for
+    the link; the others are "the same link at another level" (``explained_by`` names it)."""
+    pairs = pairs.copy()
+    pairs["explained_by"] = pd.array([pd.NA] * len(pairs), dtype="Int64")
+    pairs["same_link"] = False
+    linked = pairs[(pairs["linkage_q"] < cfg.alpha) & (pairs["linkage_r"] > 0)]
+    order = linked.index[stable_order(linked["linkage_r"], linked["pair"], descending=(True, False))]
+    kept: list[int] = []
+    for i in order:
+        a, b = set(pairs.at[i, "topics_a"]), set(pairs.at[i, "topics_b"])
+        for j in kept:
+            ka, kb = set(pairs.at[j, "topics_a"]), set(pairs.at[j, "topics_b"])
+            if (a <= ka or ka <= a) and (b <= kb or kb <= b):
+                pairs.at[i, "explained_by"] = int(pairs.at[j, "pair"])
+                pairs.at[i, "same_link"] = True
+                break
+        else:
+            kept.append(i)
+    return pairs
 
 
 def explain_pairs(pairs: pd.DataFrame, details: dict, cfg: MirrorConfig, rng: np.random.Generator) -> pd.DataFrame:
@@ -328,14 +383,15 @@ def explain_pairs(pairs: pd.DataFrame, details: dict, cfg: MirrorConfig, rng: np
     posterior variance; ``benchmarks/bench_echo.py``: echoes kept in 1.9–3.3% of simulated datasets instead
     of 8–45%). ``explained_by`` names the stronger pair, ``partial_r`` is the corrected correlation."""
     pairs = pairs.copy()
-    pairs["explained_by"] = pd.array([pd.NA] * len(pairs), dtype="Int64")
     pairs["partial_r"] = pairs["partial_p"] = np.nan
-    linked = pairs[(pairs["linkage_q"] < cfg.alpha) & (pairs["linkage_r"] > 0)].sort_values("linkage_r", ascending=False)
+    linked = pairs[(pairs["linkage_q"] < cfg.alpha) & (pairs["linkage_r"] > 0) & ~pairs["same_link"]]
+    linked = linked.iloc[stable_order(linked["linkage_r"], linked["pair"], descending=(True, False))]
     kept: list[int] = []
     for i, r in linked.iterrows():
         for j in kept:
             s = pairs.loc[j]
-            shared_a, shared_b = s["topic_a"] == r["topic_a"], s["topic_b"] == r["topic_b"]
+            shared_a = bool(set(s["topics_a"]) & set(r["topics_a"]))
+            shared_b = bool(set(s["topics_b"]) & set(r["topics_b"]))
             # the rates of this pair, and of the stronger pair's topics it does not share, over the same units
             mine = details[int(r["pair"])]["units"].set_index("unit")
             theirs = details[int(s["pair"])]["units"].set_index("unit")
@@ -375,8 +431,10 @@ def _typed(pairs: pd.DataFrame) -> pd.DataFrame:
     pairs["n_units"] = pd.to_numeric(pairs["n_units"]).fillna(0).astype("int64")
     pairs["lead"] = pairs["lead"].fillna("").astype(str)
     pairs["topic_match"] = pairs["topic_match"].astype(bool)
+    pairs["same_link"] = pairs["same_link"].astype(object).where(pairs["same_link"].notna(), False).astype(bool)
     num = [c for c in PAIR_COLUMNS if c not in ("kind", "source_a", "source_b", "label_a", "label_b", "lead",
-                                                "verdict", "topic_match", "best_lag", "n_units")]
+                                                "verdict", "topic_match", "best_lag", "n_units", "topics_a", "topics_b",
+                                                "same_link", "explained_by")]
     pairs[num] = pairs[num].apply(pd.to_numeric)
     return pairs
 
@@ -386,21 +444,6 @@ def add_verdicts(pairs: pd.DataFrame, cfg: MirrorConfig) -> pd.DataFrame:
     irritant = _irritant_pair(pairs, cfg)
     verdict = [_verdict(r, irr, cfg.alpha) for r, irr in zip(pairs.to_dict("records"), irritant)]
     return pairs.assign(verdict=verdict)[PAIR_COLUMNS].reset_index(drop=True)
-
-
-def global_test(segments: pd.DataFrame, al: Alignment, shares: dict, cfg: MirrorConfig, by: str | None,
-                irritant: np.ndarray, rng: np.random.Generator) -> GlobalTest:
-    """The hypothesis itself, on all irritant topics (``min_topic_size`` segments, irritant share ≥
-    ``min_irritant_share``, a rate that varies across units) of both sides: :func:`~.linkage.global_linkage`."""
-    def eligible(st, src):
-        sizes = np.bincount(st.labels, minlength=st.k)
-        return [int(t) for t, n in zip(st.topic_ids, sizes)
-                if n >= cfg.min_topic_size and shares.get((src, int(t)), 0) >= cfg.min_irritant_share]
-
-    res = global_linkage(segments, cfg.pair, eligible(al.a, cfg.pair[0]), eligible(al.b, cfg.pair[1]), by,
-                         irritant, rng, cfg.n_permutations, cfg.min_count, cfg.min_units, cfg.alternative,
-                         cfg.variation_filter)
-    return GlobalTest(alpha=cfg.alpha, **res)
 
 
 def readable_table(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -417,6 +460,22 @@ def readable_table(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs.drop(columns=["source_a", "source_b"]).rename(columns=ren)
 
 
+def render_hypotheses_text(hyp: pd.DataFrame | None) -> list[str]:
+    """One line per named hypothesis (the demo, the CLI and ``summary`` print these first)."""
+    if hyp is None or not len(hyp):
+        return []
+    out = []
+    for h in hyp.itertuples():
+        head = f"hypothesis “{h.hypothesis}”{' (negative control)' if h.control else ''}: {h.verdict}"
+        if pd.isna(h.p):
+            out.append(f"{head} ({h.warnings})")
+            continue
+        out.append(f"{head}, units r = {h.r:+.2f} [{h.r_low:+.2f}, {h.r_high:+.2f}], p = {h.p:.2g} (Holm {h.p_holm:.2g}), "
+                   f"{h.r_corrected:+.2f} corrected for reliability (ICC2 {h.icc2_a:.2f} / {h.icc2_b:.2f}); power for "
+                   f"ρ = 0.3: {h.power_meta:.0%}" + (f"; ⚠ {h.warnings}" if h.warnings else ""))
+    return out
+
+
 def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = None) -> str:
     """Plain text lines, one per pair (the demo and the CLI print these)."""
     if pairs.empty:
@@ -427,7 +486,7 @@ def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = No
     for r in show.itertuples():
         link = ""
         if not pd.isna(r.linkage_r):
-            link = f", units r={r.linkage_r:+.2f} (p={r.linkage_p:.2g})"
+            link = f", units r={r.linkage_r:+.2f} (adjusted p={r.linkage_q:.2g})"
             if r.lead and r.lead not in (TOO_LITTLE,):
                 link += f", lead: {r.lead}"
         lines.append(f"  {a} {r.topic_a:>2} “{r.label_a}” ↔ {b} {r.topic_b:>2} “{r.label_b}”: "
@@ -438,9 +497,11 @@ def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = No
 def _verdict(r: dict, irritant_pair: bool, alpha: float) -> str:
     q = r.get("linkage_q", np.nan)
     linked = not pd.isna(q) and q < alpha and r.get("linkage_r", 0) > 0
+    if linked and r.get("same_link", False):
+        return "same link at another level"
     if linked and not pd.isna(r.get("explained_by", pd.NA)):
         return "linked through a stronger pair"
-    if r["kind"] == "linkage screen":
+    if r["kind"] in ("linkage screen", "theme"):
         return "linked, different topics"
     if not r["topic_match"]:
         return "not similar"

@@ -89,14 +89,14 @@ def period_keys(dates: pd.Series, period: Period) -> pd.Series:
 
 
 # -- counts ---------------------------------------------------------------------------------------
-def count_table(segments: pd.DataFrame, source: str, topic: int, by: str, period: Period | None = None,
+def count_table(segments: pd.DataFrame, source: str, topic: "int | list[int]", by: str, period: Period | None = None,
                 irritant: np.ndarray | None = None) -> pd.DataFrame:
-    """Respondents ``n`` and respondents with an irritant segment in ``topic`` (``k``), per unit
-    (and period): a frame indexed by ``by`` (and ``period``)."""
+    """Respondents ``n`` and respondents with an irritant segment in ``topic`` (one topic, or any of a list:
+    a theme), ``k``, per unit (and period): a frame indexed by ``by`` (and ``period``)."""
     irritant = irritant_flags(segments) if irritant is None else irritant
     m = (segments["source"] == source).to_numpy()
     s = segments.loc[m, [c for c in ("record_id", "id", by, "date", "topic") if c in segments]].copy()
-    s["_hit"] = (s["topic"].to_numpy() == topic) & irritant[m]
+    s["_hit"] = np.isin(s["topic"].to_numpy(), np.atleast_1d(topic)) & irritant[m]
     s["_rec"] = s["record_id"] if "record_id" in s else s["id"]
     keys = [by]
     if period is not None:
@@ -325,7 +325,8 @@ def count_matrices(ta: pd.DataFrame, tb: pd.DataFrame) -> tuple[list, list, tupl
     return units, periods, tuple(mats)
 
 
-def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: int, topic_b: int, by: str = "unit",
+def pair_linkage(segments: pd.DataFrame, pair: tuple[str, str], topic_a: "int | list[int]", topic_b: "int | list[int]",
+                 by: str = "unit",
                  period: Period | None = "month", rng: np.random.Generator | None = None,
                  n_permutations: int = 999, min_count: int = 10, min_cell_count: int = 3, min_units: int = 8,
                  max_lag: int = 2, alpha: float = 0.05, alternative: Alternative = "greater",
@@ -386,140 +387,3 @@ def heterogeneity_p(k, n, min_count: int = 10) -> float:
     p = k.sum() / n.sum()
     stat = float((((k - n * p) ** 2) / (n * p * (1 - p))).sum())
     return float(chi2.sf(stat, len(n) - 1))
-
-
-def linkage_screen(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, shares: dict, skip: set,
-                   by: str, irritant: np.ndarray, cfg, rng: np.random.Generator) -> list[dict]:
-    """Exploratory screen: unit-level linkage of every pair of irritant topics (each side's topics with
-    ``cfg.min_topic_size`` segments, an irritant share ≥ ``cfg.min_irritant_share`` and a rate that
-    varies across units, :func:`heterogeneity_p` < ``cfg.variation_filter``) outside ``skip`` (the
-    confirmatory pairs); one shared set of unit shuffles, BH q-values over the screen.
-    Returns every test (``topic_a``, ``topic_b``, ``r``, ``p``, ``q``); a significant positive one
-    between dissimilar topics is a staff irritant that moves with a customer irritant in other
-    words (La Poste's "root cause" mirror)."""
-    from .stats import bh_qvalues
-
-    sizes = segments[segments["topic"] >= 0].groupby(["source", "topic"]).size()
-
-    def eligible(src, ids):
-        return [int(t) for t in ids if sizes.get((src, int(t)), 0) >= cfg.min_topic_size
-                and shares.get((src, int(t)), 0) >= cfg.min_irritant_share]
-
-    ea, eb = eligible(pair[0], topics_a), eligible(pair[1], topics_b)
-    if not ea or not eb:
-        return []
-    tabs = {}
-    for src, ids in ((pair[0], ea), (pair[1], eb)):
-        for t in ids:
-            tabs[(src, t)] = count_table(segments, src, t, by, None, irritant)
-    if cfg.variation_filter < 1:  # independent filtering: topics whose rate varies across units
-        varies = {key: heterogeneity_p(tab["k"], tab["n"], cfg.min_count) < cfg.variation_filter
-                  for key, tab in tabs.items()}
-        n_before = len(ea) * len(eb)
-        ea = [t for t in ea if varies[(pair[0], t)]]
-        eb = [t for t in eb if varies[(pair[1], t)]]
-        log.info("linkage screen: %d of %d irritant topics vary across units (chi-square p < %g): %d pairs instead "
-                 "of %d", len(ea) + len(eb), len(varies), cfg.variation_filter, len(ea) * len(eb), n_before)
-        if not ea or not eb:
-            return []
-    units = sorted(set.intersection(*[set(t.index) for t in tabs.values()]), key=str)
-    if not units:
-        return []
-    def rates(src, t):
-        tab = tabs[(src, t)].reindex(units)
-        return tab["k"].to_numpy(float), tab["n"].to_numpy(float)
-    n_a, n_b = rates(pair[0], ea[0])[1], rates(pair[1], eb[0])[1]
-    ok = (n_a >= cfg.min_count) & (n_b >= cfg.min_count)
-    if ok.sum() < cfg.min_units:
-        return []
-
-    def z(src, t):
-        k, n = rates(src, t)
-        r = linkage_rates(k[ok], n[ok])
-        sd = r.std()
-        return (r - r.mean()) / sd if sd > 0 else None
-
-    za = {t: z(pair[0], t) for t in ea}
-    zb = {t: z(pair[1], t) for t in eb}
-    m = int(ok.sum())
-    n_tests = len(ea) * len(eb)
-    if n_tests / (cfg.n_screen_permutations + 1) > cfg.alpha / 2:
-        log.warning("linkage screen: %d permutations for %d pairs: even the smallest p cannot pass the false "
-                    "discovery rate; raise mirror.n_screen_permutations above %d", cfg.n_screen_permutations,
-                    n_tests, int(2 * n_tests / cfg.alpha))
-    perms = unit_shuffles(rng, cfg.n_screen_permutations, m, size_blocks(n_a[ok]))
-    tests = []
-    for ta in ea:
-        for tb in eb:
-            if (ta, tb) in skip or za[ta] is None or zb[tb] is None:
-                continue
-            r = float(za[ta] @ zb[tb] / m)
-            null = (zb[tb][perms] @ za[ta]) / m
-            tests.append({"topic_a": ta, "topic_b": tb, "r": r, "p": _pvalue(r, null, cfg.alternative)})
-    if not tests:
-        return []
-    for t, q in zip(tests, bh_qvalues([t["p"] for t in tests])):
-        t["q"] = q
-    log.info("linkage screen: %d pairs of irritant topics tested across %d units", len(tests), m)
-    return tests
-
-
-# -- the global test: do the two sides' irritant profiles co-vary across units? ------------------------
-def profile_table(segments: pd.DataFrame, source: str, topics, by: str, irritant: np.ndarray
-                  ) -> tuple[pd.DataFrame, pd.Series]:
-    """Per unit: respondents ``n`` (Series) and, per topic in ``topics``, respondents with an irritant
-    segment in it (a units × topics frame of counts)."""
-    m = (segments["source"] == source).to_numpy()
-    s = segments.loc[m, [by, "topic"]].copy()
-    s["_rec"] = (segments["record_id"] if "record_id" in segments else segments["id"]).to_numpy()[m]
-    s["_hit"] = irritant[m] & s["topic"].isin(list(topics)).to_numpy()
-    s = s.dropna(subset=[by])
-    n = s.groupby(by, observed=True)["_rec"].nunique()
-    hits = s[s["_hit"]].drop_duplicates([by, "_rec", "topic"])
-    k = pd.crosstab(hits[by], hits["topic"]).reindex(index=n.index, columns=list(topics), fill_value=0)
-    return k, n
-
-
-def global_linkage(segments: pd.DataFrame, pair: tuple[str, str], topics_a, topics_b, by: str,
-                   irritant: np.ndarray, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
-                   min_units: int = 8, alternative: Alternative = "greater", filter_p: float = 1.0) -> dict:
-    """One test of the mirror hypothesis — do the two sides' irritant profiles co-vary across units? — on
-    the units × topics tables of shrunk irritant rates (respondents with an irritant in the topic; units
-    with ``min_count`` respondents on both sides; each topic's rates shrunk across units by empirical
-    Bayes, so a topic seen in few respondents carries little variance). Statistics: the RV coefficient of
-    the two tables (columns centred, not scaled: a theme split into two topics does not count twice) and
-    the largest topic-pair correlation, on the same shuffles of which B unit goes with which A unit,
-    joined by min-p (:func:`~.stats.profile_test`). With ``filter_p`` < 1 only the topics whose rate
-    varies across units (:func:`heterogeneity_p` < ``filter_p``) enter: the filter ignores the other
-    side and the unit order, so the shuffle null stays exact; ``n_topics_a/b`` count the topics used."""
-    from .stats import profile_test
-
-    res = {"value": np.nan, "p": np.nan, "rv_p": np.nan, "null_mean": np.nan, "max_r": np.nan,
-           "max_r_topics": None, "max_r_p": np.nan, "n_units": 0, "n_topics_a": len(topics_a),
-           "n_topics_b": len(topics_b), "status": TOO_LITTLE}
-    if by is None or by not in segments:
-        return res | {"status": "no unit column"}
-    if not len(topics_a) or not len(topics_b):
-        return res | {"status": "no irritant topic on one side"}
-    ka, na = profile_table(segments, pair[0], topics_a, by, irritant)
-    kb, nb = profile_table(segments, pair[1], topics_b, by, irritant)
-    units = [u for u in na.index if u in nb.index and na[u] >= min_count and nb[u] >= min_count]
-    res["n_units"] = len(units)
-    if len(units) < min_units:
-        return res
-
-    def shrunk(k, n):
-        x, keep = varying_profile(k.loc[units].to_numpy(float), n.loc[units].to_numpy(float), min_count, filter_p)
-        return x[:, keep], [int(t) for t, ok in zip(k.columns, keep) if ok]
-
-    (x, ta), (y, tb) = shrunk(ka, na), shrunk(kb, nb)
-    res.update(n_topics_a=len(ta), n_topics_b=len(tb))
-    if not ta or not tb:
-        return res | {"status": NO_VARIATION}
-    t = profile_test(x, y, n_permutations, rng, alternative, blocks=size_blocks(na.loc[units].to_numpy(float)))
-    if np.isnan(t["p"]):
-        res["status"] = "no variation"
-        return res
-    res.update(value=t["rv"], p=t["p"], rv_p=t["rv_p"], null_mean=t["rv_null_mean"], max_r=t["max_r"],
-               max_r_topics=(ta[t["max_r_at"][0]], tb[t["max_r_at"][1]]), max_r_p=t["max_r_p"], status="ok")
-    return res

@@ -88,6 +88,35 @@ def compact_table(pairs: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     })
 
 
+def hypothesis_sentence(h) -> str:
+    """A named hypothesis's result in plain words."""
+    if pd.isna(h.p):
+        return f"not tested ({h.warnings})" if h.warnings else "not tested"
+    corr = "" if pd.isna(h.r_corrected) else f", {_num(h.r_corrected, '+.2f')} corrected for unreliability"
+    return (f"r = {_num(h.r, '+.2f')} [{_num(h.r_low, '+.2f')}, {_num(h.r_high, '+.2f')}] over {int(h.n_units)} units{corr} "
+            f"(p = {_num(h.p, '.2g')}, Holm {_num(h.p_holm, '.2g')}); ICC(2) {_num(h.icc2_a, '.2f')} / "
+            f"{_num(h.icc2_b, '.2f')}; {int(h.speaks_a)} and {int(h.speaks_b)} respondents speak of it (words: "
+            f"{h.words_a or '—'} / {h.words_b or '—'}); power for ρ = 0.3: {_num(h.power_meta, '.0%')}, "
+            f"{_num(h.units_for_80, '.0f')} units for 80%")
+
+
+def hypothesis_items(table: pd.DataFrame | None) -> list[dict]:
+    if table is None or not len(table):
+        return []
+    return [{"name": h.hypothesis + (" (contrôle négatif / negative control)" if h.control else ""),
+             "verdict": h.verdict, "yes": h.verdict in ("confirmed", "control: not linked, as expected"),
+             "text": hypothesis_sentence(h), "warnings": h.warnings} for h in table.itertuples()]
+
+
+def polarity_methods(pipeline) -> str:
+    """Which evidence served each source's irritant probability (the polarity report of the fit)."""
+    rep = getattr(getattr(pipeline, "polarity_", None), "report_", None) or {}
+    if not rep:
+        return "see the artefact's polarity report"
+    return "; ".join(f"{s}: {r.get('method')}" + (f", AUC {r['cv_auc']:.2f}" if r.get("cv_auc") is not None else "")
+                     for s, r in rep.items())
+
+
 def _inline(svg: str) -> str:
     """A figure's SVG made fit for an inline, self-contained page: no metadata block, no namespace URLs
     the HTML parser does not need (``xlink:href`` is understood without its declaration)."""
@@ -180,7 +209,12 @@ Do {{ a }} irritants mirror {{ b }} irritants, unit by unit?</p>
 <nav><a href="#pairs">Paires / Pairs</a><a href="#figures">Figures</a><a href="#details">Détail / Details</a>
 <a href="#methods">Méthodes / Methods</a><a href="#limits">Limites / Limits</a></nav>
 <div class="answer">
-<p class="k">Test global / Global test</p>
+{% if hypotheses %}<p class="k">Hypothèses nommées (confirmatoires) / Named hypotheses (confirmatory)</p>
+<ol>{% for h in hypotheses %}<li><strong>{{ h.name }}</strong> — <span class="{{ 'yes' if h.yes else 'no' }}">{{ h.verdict }}</span>: {{ h.text }}
+{% if h.warnings %}<br><span class="detail">⚠ {{ h.warnings }}</span>{% endif %}</li>{% endfor %}</ol>
+<p class="detail">Un test prédéfini par hypothèse (Holm entre hypothèses), sans le coût du criblage / one pre-specified test
+per hypothesis (Holm across hypotheses), paying no screen multiplicity.</p>{% endif %}
+<p class="k">Test global (exploratoire) / Global test (exploratory)</p>
 <p class="v"><span class="big {{ 'yes' if verdict_yes else 'no' }}">{{ verdict_word }}</span> — {{ global_plain }}</p>
 <p class="detail">{{ global_test }}</p>
 <p class="k">Indice de symétrie / Symmetry index</p>
@@ -188,17 +222,17 @@ Do {{ a }} irritants mirror {{ b }} irritants, unit by unit?</p>
 <p class="detail">Part du volume d'irritants « {{ a }} » dans des thèmes miroirs d'irritants « {{ b }} » / share of
 {{ a }} irritant volume in topics mirrored by {{ b }} irritants (IC 95 % par bootstrap des {{ resampled }} / 95% bootstrap
 interval over {{ resampled }}).</p>
-<p class="k">Paires miroirs / Mirrored pairs: {{ n_mirrored }} sur / of {{ n_pairs }} paires examinées / pairs examined</p>
+<p class="k">Paires miroirs (criblage exploratoire) / Mirrored pairs (exploratory screen): {{ n_mirrored }} sur / of {{ n_pairs }} paires examinées / pairs examined</p>
 {% if mirrored %}<ol>{% for s in mirrored %}<li>{{ s }}</li>{% endfor %}</ol>
 {% else %}<p class="v">Aucune paire miroir / No mirrored pair: no pair of topics is both similar and linked across
-units at q &lt; {{ cfg.alpha }}.</p>{% endif %}
+units at an adjusted p &lt; {{ cfg.alpha }}.</p>{% endif %}
 {% if n_through %}<p class="detail">{{ n_through }} autre(s) paire(s) liée(s) seulement à travers une paire plus forte /
 other pair(s) linked only through a stronger pair (see the table).</p>{% endif %}
 </div>
 <h2 id="pairs">Paires / Pairs</h2>
 <p>Une ligne par paire examinée, paires miroirs d'abord / One row per pair examined, mirrored pairs first (green).
 « unit r » : corrélation entre unités des taux d'irritants / correlation of the irritant rates across units;
-« q (units) » : sa valeur q / its q-value.</p>
+« q (units) » : sa valeur p ajustée (max-T pas à pas) / its adjusted p-value (step-down max-T).</p>
 <div class="tablewrap">{{ table }}</div>
 <p class="download">Tableau complet / Full table: <a href="{{ csv }}" download>{{ csv }}</a> — {{ n_pairs }} paires /
 pairs × {{ n_columns }} colonnes / columns (p-values, intervals, irritant rates, lags, partial correlations).</p>
@@ -217,65 +251,46 @@ pairs × {{ n_columns }} colonnes / columns (p-values, intervals, irritant rates
 <details><summary>{{ n_units_index }} unité(s) / unit(s)</summary><div class="tablewrap">{{ unit_index }}</div></details>{% endif %}
 <div class="methods">
 <h2 id="methods">Méthodes</h2>
-<p>Chaque source a ses propres thèmes. La similarité de deux thèmes est le cosinus de leurs centroïdes
-(plongements des segments, chaque source centrée sur sa propre moyenne) ; l'appariement un-à-un est la méthode hongroise
-{% if cfg.matching == "shared" %}sur les segments partagés (segments d'un thème dont le centroïde le plus proche de l'autre côté est l'autre
-thème, dans les deux sens){% else %}sur ce cosinus{% endif %}, complétée par des liens secondaires au-dessus de {{ cfg.secondary_threshold }}. La valeur p d'une paire vient d'un test
-par permutation ({{ cfg.n_permutations }} tirages) : les verbatims de chaque source sont redistribués au hasard entre
-thèmes (tous leurs segments ensemble, tailles conservées ; chaque source centrée sur sa propre moyenne), et la paire est
-comparée au meilleur partenaire aléatoire ; l'intervalle de confiance vient d'un bootstrap des verbatims ; les valeurs q contrôlent le taux de fausses découvertes
-(Benjamini–Hochberg). Une paire est « similaire » si q &lt; {{ cfg.alpha }} et si la borne basse de l'intervalle dépasse
-{{ cfg.min_similarity }}. Le lien par unité corrèle, entre unités, la part des répondants de chaque côté ayant un irritant
-dans le thème (taux rétrécis par Bayes empirique, corrélés sur l'échelle arc sinus racine, unités de moins de {{ cfg.min_count }} répondants écartées, au moins
-{{ cfg.min_units }} unités, sinon « trop peu de données ») ; la valeur p vient de {{ cfg.n_permutations }} permutations
-des unités, chacune au sein de son bloc d'unités de taille voisine (un grand bureau l'est des deux côtés, et son
-bruit d'échantillonnage y est plus faible des deux côtés : des permutations libres le prendraient pour un lien) ; le test par cellules unité × {{ cfg.period or "période" }} utilise les mêmes permutations, et la plus
-petite des deux valeurs p, celle des unités pondérée 3 contre 1, est rapportée à sa propre distribution de permutation
-(min-p de Westfall–Young). Les paires de thèmes
-différents sont criblées à part (famille exploratoire, {{ cfg.n_screen_permutations }} permutations, {% if cfg.error_control == "familywise" %}une seule
-correction de Holm pondérée avec les paires de thèmes similaires, qui en reçoivent la moitié : la probabilité de déclarer
-à tort une paire dans l'analyse est tenue à {{ cfg.alpha }}{% elif cfg.error_control == "run" %}un seul
-FDR pondéré avec les paires de thèmes similaires{% else %}FDR propre{% endif %}), parmi les
-thèmes dont le taux varie entre unités au-delà du hasard (test du khi-deux d'homogénéité, p &lt; {{ cfg.variation_filter }}) ;
-une paire liée n'est gardée que si sa corrélation partielle, sachant chaque paire plus fortement liée (les thèmes de
-cette paire qu'elle ne partage pas), reste significative.
-Le test global relie, entre unités, les profils d'irritants des deux sources (tableaux unité × thème des taux
-rétrécis, thèmes dont le taux varie entre unités) : coefficient RV et plus forte corrélation entre deux thèmes, sur les mêmes {{ cfg.n_permutations }}
-permutations des unités, joints par min-p : une seule valeur p pour l'hypothèse, et non une par paire. Qui précède
-l'autre : le passé d'un côté va-t-il plus avec le présent de l'autre que l'inverse (asymétrie des produits croisés décalés,
-standardisée décalage par décalage de 1 à {{ cfg.max_lag }} périodes, la plus forte retenue) ? Sans avance, la série d'une unité est aussi probable à l'endroit qu'à l'envers :
-des renversements du temps tirés au hasard par unité donnent la loi nulle exacte ; l'avance n'est affirmée que si
-p &lt; {{ cfg.alpha }}.</p>
+<p>Chaque source a ses propres thèmes (segments plongés, regroupés par côté de polarité). Le lien par unité corrèle,
+entre unités, la part des répondants de chaque côté ayant un irritant dans un élément (un thème, ou un nœud de l'arbre
+des thèmes d'irritants d'un côté tenant au plus {{ cfg.max_theme_share }} de ses irritants : le niveau où un thème se
+tient), taux rétrécis par Bayes empirique et corrélés sur l'échelle arc sinus racine ; unités de moins de
+{{ cfg.min_count }} répondants écartées. Toutes les paires d'éléments sont testées sur les mêmes {{ cfg.n_screen_permutations }}
+permutations des unités (au sein de blocs d'unités de taille voisine) ; les valeurs p sont ajustées par max-T pas à pas
+(Westfall et Young 1993), ce qui tient à {{ cfg.alpha }} la probabilité de déclarer à tort une paire ; le test global est la
+plus petite d'entre elles. Une paire liée n'est gardée que si sa corrélation partielle, sachant chaque paire plus fortement
+liée, reste significative ; parmi des paires emboîtées, la plus forte représente le lien. Les hypothèses nommées ont chacune
+un test prédéfini (mêmes taux et permutations, Holm entre hypothèses).</p>
 <h2>Methods</h2>
-<p>Each source has its own topics. Two topics' similarity is the cosine of their centroids (segment embeddings
-each source centred on its own mean); one-to-one matching is Hungarian {% if cfg.matching == "shared" %}on shared
-segments (segments of one topic whose nearest centroid on the other side is the other topic, both ways){% else %}on
-that cosine{% endif %}, plus secondary links above
-{{ cfg.secondary_threshold }}. A pair's p-value comes from a permutation test ({{ cfg.n_permutations }} draws): each
-source's verbatims are reassigned to topics at random (all their segments together, sizes kept; each source centred on
-its own mean) and the pair is compared with the best random partner; its confidence interval from a bootstrap of
-verbatims; q-values control the false discovery rate
-(Benjamini–Hochberg). A pair is "similar" when q &lt; {{ cfg.alpha }} and the interval's lower bound exceeds
-{{ cfg.min_similarity }}. Unit linkage correlates, across units, the share of each side's respondents with an irritant
-in the topic (empirical-Bayes shrunk rates, correlated on the arcsine square-root scale; units under {{ cfg.min_count }} respondents left out; at least
-{{ cfg.min_units }} units, else "too little data"); its p-value comes from {{ cfg.n_permutations }} unit shuffles,
-each unit within its block of units of similar size (a large office is large on both sides, and its sampling noise
-is smaller on both: free shuffles would read that as a link), and the unit × {{ cfg.period or "period" }} cell test uses the same shuffles; the smaller of the two p-values, the unit
-test's weighted 3 to 1, is referred to its own permutation distribution (Westfall–Young min-p). Pairs of different topics are screened
-separately (an exploratory family, {{ cfg.n_screen_permutations }} shuffles, {% if cfg.error_control == "familywise" %}one
-weighted Holm correction with the similar-topic pairs, which get half of it: the chance that the run declares any
-unlinked pair is held at {{ cfg.alpha }}{% elif cfg.error_control == "run" %}one weighted FDR
-with the similar-topic pairs{% else %}its own FDR{% endif %}), among the topics whose rate
-varies across units beyond chance (chi-square test of homogeneity, p &lt; {{ cfg.variation_filter }}); a linked pair is kept only if
-its partial correlation given each more strongly linked pair (the topics of that pair it does not share) stays
-significant once the noise left in that pair's shrunk rates is allowed for (an echo shares it). The
-global test relates, across units, the two sources' irritant profiles (unit × topic tables of shrunk rates, topics
-whose rate varies across units): the RV
-coefficient and the largest topic-pair correlation, on the same {{ cfg.n_permutations }} unit shuffles, joined by min-p:
-one p-value for the hypothesis rather than one per pair. Who moves first: does one side's past go with the other's
-present more than the reverse (the asymmetry of lagged cross-products, standardised lag by lag from 1 to {{ cfg.max_lag }} periods, the largest kept)? When neither
-leads, a unit's series is as likely forwards as backwards, so random time reversals per unit give the exact null; a
-lead is claimed only when p &lt; {{ cfg.alpha }}. Examples
+<p><strong>Units and rates.</strong> Comments were cut into clauses, embedded (multilingual Universal Sentence Encoder
+v3, vectors on a fixed grid so that every machine computes the same similarities) and scored for irritant polarity
+({{ polarity_methods }}). Each source's irritant segments were clustered into topics; a unit's rate for an
+<em>element</em> (a topic, or a node of the Ward tree over that side's irritant topics holding at most
+{{ cfg.max_theme_share }} of its irritant segments: the level at which a theme holds) is the share of its respondents with
+an irritant segment in it, shrunk toward the overall rate by empirical Bayes (beta-binomial) and analysed on the arcsine
+square-root scale. Units with fewer than {{ cfg.min_count }} respondents on either side were excluded; at least
+{{ cfg.min_units }} units are required. Reliability of unit rates is reported as ICC(1) and ICC(2) (one-way ANOVA of the
+respondent indicator; Bliese 2000).</p>
+<p><strong>Confirmatory tests.</strong> Each named hypothesis defines, on each side, the respondents who speak of it (an
+irritant segment containing a specific word of its example phrases, or closely similar to one), fixed before the other
+side or the units are looked at; its unit correlation is tested against {{ [cfg.n_permutations, 9999]|max }} shuffles of
+the units within blocks of similar size (one-sided, {{ cfg.alternative }}), Holm-adjusted across hypotheses. Effect
+sizes are reported with Fisher-z 95% intervals, corrected for the rates' unreliability (r / √(ICC2<sub>a</sub> ·
+ICC2<sub>b</sub>)) beside the meta-analytic ρ ≈ 0.3 (Harter, Schmidt &amp; Hayes 2002), with the power the design had for
+ρ = 0.3 and the units 80% power would need. Negative controls are tested the same way and are expected not to be linked.</p>
+<p><strong>Exploratory screen.</strong> Every pair of elements whose rate varies across units beyond binomial noise
+(chi-square homogeneity p &lt; {{ cfg.variation_filter }}; all kept when none does, so the filter cannot silence the test;
+independent filtering, Bourgon et al. 2010) is tested on the same {{ cfg.n_screen_permutations }} unit shuffles, and
+p-values are adjusted by step-down max-T (Westfall &amp; Young 1993): the chance of declaring any pair that is not
+linked is held at {{ cfg.alpha }} whatever the dependence between nested elements. The global test is the smallest
+adjusted p-value (the largest correlation against its largest value among shuffled units). A declared pair is kept only
+if its partial correlation given each more strongly linked pair stays significant (Freedman–Lane, allowing for the
+noise left in that pair's shrunk rates); among pairs nested on both sides, the strongest stands for the link. Two
+topics are called similar (a "mirror" rather than "linked, different topics") when their centroid cosine is
+significant against reassigned verbatims (Hungarian matching {% if cfg.matching == "shared" %}on shared segments{% else %}on
+centroid cosines{% endif %}, q &lt; {{ cfg.alpha }}, lower bound above {{ cfg.min_similarity }}). Lead and lag: the asymmetry
+of lagged cross-products of within-unit centred rates (1 to {{ cfg.max_lag }} {{ cfg.period or "periods" }}), against
+random time reversals per unit. Examples
 of {{ protected }} come only from groups ({{ groups }}) with at least {{ privacy.anonymity_threshold }} respondents, and
 all examples and topic labels are masked for e-mails, phone numbers, IBANs, social security numbers, postal addresses
 and names. Seed: {{ cfg.seed }}.</p>
@@ -294,12 +309,9 @@ intervals resample verbatims and units, not the topic model.</li>
 <li><strong>Puissance / power.</strong> Few units, or few respondents per unit, widen the intervals; units under
 {{ cfg.min_count }} respondents are left out and rates are shrunk towards the mean. A pair that is not mirrored is an
 absence of evidence, not evidence of absence.</li>
-<li><strong>Tests multiples / multiple testing.</strong> {% if cfg.error_control == "familywise" %}One weighted Holm
-correction covers the similar-topic pairs and the screen: the chance of any false linked pair in this analysis is
-held at {{ cfg.alpha }}, at the cost of power for a pair among many (a pair at the edge may be missed);{% elif
-cfg.error_control == "run" %}One weighted false discovery rate covers the similar-topic pairs and the screen;{% else %}q-values
-control the false discovery rate within each family (the similar-topic pairs, the screen), so a run with no linkage
-declares a pair more often than {{ cfg.alpha }};{% endif %} the global test is the one test of the hypothesis.</li>
+<li><strong>Tests multiples / multiple testing.</strong> The screen pays for every pair it looks at: with tens of
+elements per side, a link that a single pre-specified test would find can be missed. Name the pairs you expect
+(<code>[[mirror.hypotheses]]</code>): each gets its own test at {{ cfg.alpha }}. The screen's findings are exploratory.</li>
 <li><strong>L'indice dépend des paires / the index depends on the pairs.</strong> It counts the volume in pairs declared
 mirrored, so it moves with alpha ({{ cfg.alpha }}) and the similarity floor ({{ cfg.min_similarity }}).</li>
 <li><strong>Irritants détectés automatiquement / irritants are detected automatically</strong> (polarity model or tags):
@@ -371,6 +383,8 @@ def render_report(m: Mirror, privacy: PrivacyConfig | None = None, pipeline=None
         index_interval=(f"[{idx['low']:.1%}, {idx['high']:.1%}]" if ok and not pd.isna(idx.get("low")) else ""),
         resampled=idx.get("resampled", ""), n_pairs=len(pairs), n_mirrored=len(mirrored), mirrored=mirrored,
         n_through=int((pairs["verdict"] == "linked through a stronger pair").sum()),
+        hypotheses=hypothesis_items(getattr(m, "hypotheses_", None)),
+        polarity_methods=polarity_methods(pipeline),
         table=Markup(to_html(shown, max_rows=MAX_ROWS, row_class="_cls", css_class="pairs")),
         csv=CSV_NAME, n_columns=len(readable_table(pairs).columns), figs=general, cards=cards,
         one_sided=Markup(to_html(mask_labels(m.one_sided_, ("label",), privacy))), n_one_sided=len(m.one_sided_),

@@ -53,6 +53,8 @@ def run_mirror(model_dir: str | Path, out_dir: str | Path | None = None, config:
         if out_dir is not None:
             out_dir = Path(out_dir)
             out["csv"] = outs.add(out_dir / "mirror.csv", lambda p: write_csv(readable_table(shown), p))
+            if len(m.hypotheses_):
+                out["hypotheses_csv"] = outs.add(out_dir / "hypotheses.csv", lambda p: write_csv(m.hypotheses_, p))
             out["html"] = outs.add(out_dir / "report.html", lambda p: write_text(render_report(m, privacy, pipeline=pipe), p))
     return out
 
