@@ -33,7 +33,6 @@ import shutil
 import sys
 import tempfile
 import time
-import typing
 from pathlib import Path
 
 import pandas as pd
@@ -138,7 +137,6 @@ def describe(res: dict) -> str:
 
 def main(argv=None) -> int:
     sys.path.insert(0, str(ROOT / "src"))
-    from verbatim.config import ErrorControl
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3, 4, 5], help="other generator seeds")
@@ -150,7 +148,6 @@ def main(argv=None) -> int:
                     "[segment] min_words = 6); its file paths are read relative to each sample folder")
     ap.add_argument("--shuffled-order", action="store_true", help="generate samples with make_sample.py "
                     "--shuffled-order (texts composed in a random order, not office by office)")
-    ap.add_argument("--error-control", choices=typing.get_args(ErrorControl), help="override [mirror] error_control")
     ap.add_argument("--lead-draws", type=int, default=0, help="power analysis of the lead on each planted sample: "
                     "random subsets per share of the theme (0: skip)")
     a = ap.parse_args(argv)
@@ -165,8 +162,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, seed, mirrors in runs:
             folder = generate(Path(tmp) / name.replace(" ", "_"), seed, mirrors, a.shuffled_order, a.config)
-            res = run_chain(folder, a.lead_draws if mirrors else 0,
-                            **({"error_control": a.error_control} if a.error_control else {}))
+            res = run_chain(folder, a.lead_draws if mirrors else 0)
             for share, (hits, n) in res["lead_power"].items():
                 power[share] = [x + y for x, y in zip(power.get(share, (0, 0)), (hits, n))]
             sc = score(res)

@@ -21,8 +21,6 @@
    and of different sizes (1 to 3 and 1 to 10 times the smallest, large on both sides): the mirror's
    shuffles within size blocks against free shuffles and a precision-weighted correlation, beside what
    binomial noise leaves of ρ (the attenuation bound).
-   ``--familywise N``: what the default error control costs that pair (ρ = 0.5): how often it passes
-   the weighted Holm step when it is one of k topic-matched pairs or one of k screened pairs.
    Also printed: the **similarity null** on the real embeddings (quantiles of the permutation null of
    a pair, and the share of pairs with p > 0.5), i.e. what the topic-match p-values are referred to.
 2. **The shipped sample**: the planted pairs (1: A'→A, employee leading by a month; 2: B'↔B) found,
@@ -177,24 +175,6 @@ def simulation(pools: dict, n_null: int, n_power: int, n_perm: int, n_cells: int
                      "combined_datasets": len(comb), "realised_r": float(np.nanmean(realised)),
                      "seconds": time.time() - t0}
     return res
-
-
-def familywise_power(pools: dict, n: int, n_perm: int = 99999, seed: int = 8) -> dict:
-    """What the default ``error_control = "familywise"`` costs one linked pair (ρ = 0.5, 30 units): the
-    share of planted datasets whose unit-test p passes the first step of the weighted Holm correction
-    when the pair is one of ``k`` topic-matched pairs (their share of alpha, ``RUN_CONFIRMATORY_SHARE``,
-    split among them) or one of ``k`` screened pairs (the other half), with the screen's permutation count."""
-    from verbatim.mirror.core import RUN_CONFIRMATORY_SHARE
-    from verbatim.mirror.linkage import unit_linkage
-
-    rng = np.random.default_rng(seed)
-    cfg = MirrorConfig()
-    base_c, base_e = base_rates(pools)
-    ps = np.array([unit_linkage(KC.sum(1), NC.sum(1), KE.sum(1), NE.sum(1), rng, n_perm, cfg.min_count,
-                                cfg.min_units)["p"]
-                   for KC, NC, KE, NE in (simulate_counts(rng, base_c, base_e, 0.5) for _ in range(n))])
-    return {"datasets": n, "per_pair": float(np.mean(ps < cfg.alpha)),
-            **{k: float(np.mean(ps < cfg.alpha * RUN_CONFIRMATORY_SHARE / k)) for k in (1, 2, 10, 30, 100)}}
 
 
 def weighted_corr_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, perms: np.ndarray) -> float:
@@ -374,8 +354,6 @@ def main() -> None:
     ap.add_argument("--permutations", type=int, default=999)
     ap.add_argument("--global-datasets", type=int, default=500, help="datasets of the global-test simulation (each "
                     "of null and power; 0 to skip)")
-    ap.add_argument("--familywise", type=int, default=0, help="planted datasets for what the default familywise "
-                    "error control costs one linked pair")
     ap.add_argument("--size-spreads", type=float, nargs="*", default=[1.0, 3.0, 10.0], help="simulations with "
                     "binomial sampling, offices of different sizes (largest / smallest; 1: all alike; none to skip)")
     ap.add_argument("--customers", type=int, default=1200)
@@ -424,12 +402,6 @@ def main() -> None:
               f"observed similarities 5/50/95% = {np.round(nl['observed'], 3).tolist()}; of {nl['n_pairs']} pairs, "
               f"{nl['share_p_gt_half']:.0%} have p > 0.5 and {nl['share_p_lt_005']:.0%} p < 0.05; Hungarian pairs' p: "
               f"{np.round(np.sort(nl['hungarian_p']), 3).tolist()}")
-        if args.familywise:
-            fw = familywise_power(pools, args.familywise)
-            print(f"familywise (default error control), {fw['datasets']} planted datasets: the pair's unit test "
-                  f"p < alpha in {fw['per_pair']:.1%}; declared as one of 1 / 2 / 10 topic-matched pairs in "
-                  f"{fw[1]:.1%} / {fw[2]:.1%} / {fw[10]:.1%}, as one of 30 / 100 screened pairs in "
-                  f"{fw[30]:.1%} / {fw[100]:.1%}", flush=True)
         for n, (max_topics, linked) in enumerate(((None, 1), (5, 1), (None, 99), (5, 5)) if args.global_datasets else ()):
             gs = global_simulation(pools, args.global_datasets, args.permutations, max_topics, linked, seed=11 + n)
             print(f"global test over {gs['topics'][0]} customer × {gs['topics'][1]} employee irritant topics, "

@@ -120,7 +120,8 @@ MEANINGS: dict[str, str] = {
     "mirror.by": "The unit column for unit-level linkage (`unit`); none: topic similarity only.",
     "mirror.period": "Period of the unit × period cells for the cell test and lead/lag (`month`, `quarter`, `week`, "
                      "`year`; none: no lead/lag).",
-    "mirror.alpha": "False discovery rate (q-value cut-off) of every family of tests.",
+    "mirror.alpha": "Level of every test: the screen's family-wise error, each named hypothesis (Holm across them), "
+                    "the similarity q-values.",
     "mirror.n_permutations": "Permutations of the topic-similarity and unit-linkage tests (p ≥ 1/(n+1)).",
     "mirror.n_bootstrap": "Bootstrap draws for the similarity intervals (the symmetry index uses at least 200).",
     "mirror.min_similarity": "Lower bound of a pair's similarity interval for its topics to count as similar.",
@@ -128,12 +129,11 @@ MEANINGS: dict[str, str] = {
     "mirror.matching": "What the one-to-one topic matching maximises: `shared` (segments of one topic whose nearest "
                        "topic on the other side is the other, both ways: how many verbatims two topics share in "
                        "meaning) or `centroid` (cosine of the topic centroids).",
-    "mirror.error_control": "What alpha bounds over the topic-matched pairs and the screen together: `familywise` "
-                            "(the chance that the run declares any unlinked pair: weighted Holm, half of alpha to the "
-                            "topic-matched pairs), `run` (one false discovery rate, weighted the same way) or `family` "
-                            "(a false discovery rate for each of the two, so about twice alpha for a run with no linkage).",
-    "mirror.screen": "Also screen every other pair of irritant topics on unit linkage (an exploratory family).",
-    "mirror.n_screen_permutations": "Permutations of the exploratory screen (many pairs: needs more draws for its FDR).",
+    "mirror.screen": "Screen every pair of irritant elements (topics and themes) on unit linkage; false: only the "
+                     "Hungarian pairs of similar topics.",
+    "mirror.max_theme_share": "A node of a side's tree of irritant topics is tested as one theme when it holds at most "
+                              "this share of the side's irritant segments (0: topics only).",
+    "mirror.n_screen_permutations": "Unit shuffles of the screen and the global test (step-down max-T over every pair).",
     "mirror.variation_filter": "A topic enters the screen and the global test only if its irritant rate varies across "
                                "units beyond chance (chi-square test of homogeneity, p below this; `1`: every topic): a "
                                "topic with the same rate everywhere cannot move with anything, and it costs the others "
@@ -148,6 +148,12 @@ MEANINGS: dict[str, str] = {
     "mirror.alternative": "Unit-linkage test direction: `greater` (a positive link, the mirror hypothesis), "
                           "`two-sided`, `less`.",
     "mirror.seed": "Seed of the mirror's permutations and bootstraps.",
+    "mirror.hypotheses": "Pairs named before looking, one `[[mirror.hypotheses]]` table each (below): one "
+                         "confirmatory test per pair, shown first.",
+    "mirror.hypotheses.name": "The hypothesis's name, as the outputs show it.",
+    "mirror.hypotheses.examples": "Example phrases per source of the pair, written as one key per source: "
+                                  "`customer = [\"trop d'attente\"]`, `employee = [\"on manque de personnel\"]`.",
+    "mirror.hypotheses.control": "A negative control: a pair expected not to be linked, tested and reported the same way.",
 }
 
 _TITLES = {"ingest": "[ingest]", "segment": "[segment]", "embed": "[embed]", "topics": "[topics]",
