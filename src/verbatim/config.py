@@ -270,6 +270,8 @@ class TopicsConfig:
     guide_weight: float = 0.5
     guide_similarity: float = 0.5  # a segment this similar (cosine) to an entry's example joins its topic
     taxonomy: tuple[TaxonomyEntry, ...] = ()
+    stability_fits: int = 5  # refits on subsamples of the respondents that measure each topic's (and finding's) stability
+    stability_share: float = 0.5  # share of the respondents each stability refit draws (half-samples)
 
     def __post_init__(self) -> None:
         if self.n_topics != "auto":
@@ -286,6 +288,11 @@ class TopicsConfig:
             raise ConfigError(f"topics.guide_similarity must be in (0, 1]; got {self.guide_similarity!r}")
         if not 0 <= self.guide_weight < 1:
             raise ConfigError(f"topics.guide_weight must be in [0, 1); got {self.guide_weight!r}")
+        if isinstance(self.stability_fits, bool) or not isinstance(self.stability_fits, int) or self.stability_fits < 0:
+            raise ConfigError(f"topics.stability_fits must be a non-negative integer (0: no stability refits); "
+                              f"got {self.stability_fits!r}")
+        if not 0.3 <= self.stability_share < 1:
+            raise ConfigError(f"topics.stability_share must be in [0.3, 1); got {self.stability_share!r}")
         if self.ngram_max not in (1, 2):
             raise ConfigError(f"topics.ngram_max must be one of 1, 2; got {self.ngram_max!r}")
         tax = []

@@ -147,7 +147,8 @@ class Pipeline:
         side = p_model >= cfg.polarity.threshold
         segments = segments.assign(irritant_p=self.polarity_.fit_proba(segments, emb), irritant_p_model=p_model)
         segments["irritant"] = segments["irritant_p"] >= cfg.polarity.threshold
-        models, segs, table = fit_topics(segments, emb, cfg.topics, embed_fn=embed_fn, sides=side)
+        models, segs, table = fit_topics(segments, emb, cfg.topics, embed_fn=embed_fn, sides=side,
+                                         stability_seed=cfg.seed)
         verbatims = verbatims.assign(irritant_p=verbatims["id"].astype(str).map(
             self.polarity_.verbatim_proba(segs, emb)))
         self.rates_ = rate_tables(segs, cfg.polarity.period)

@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..config import DigestConfig, PrivacyConfig
 from ..numerics import rounded
+from ..topics.stability import MIN_STABILITY
 from ..privacy import mask_label, mask_pii, respondent_key, shown_allowed
 
 #: the verdicts that make a mirrored pair (kept in step with ``verbatim.mirror.core.MIRRORED``)
@@ -228,16 +229,20 @@ def candidates(pipeline, units: tuple[str, ...] | None, period: pd.Period | None
 
 def mirrored_pairs(pairs: pd.DataFrame | None, verdicts: tuple[str, ...] = MIRRORED_DEFAULT) -> pd.DataFrame:
     """The mirrored rows of a mirror pair table (columns ``source_a``, ``topic_a``, ``label_a``, ``source_b``,
-    ``topic_b``, ``label_b``, ``verdict`` and, when present, ``similarity``, ``linkage_r``, ``lead``), best first."""
+    ``topic_b``, ``label_b``, ``verdict`` and, when present, ``similarity``, ``linkage_r``, ``lead``,
+    ``stability``), best first. A pair flagged unstable (found in fewer than
+    :data:`~verbatim.topics.stability.MIN_STABILITY` of the stability refits) is not a finding to read aloud."""
     cols = ["source_a", "topic_a", "label_a", "source_b", "topic_b", "label_b", "verdict", "similarity", "linkage_r",
-            "linkage_q", "lead"]
+            "linkage_q", "lead", "stability"]
     if pairs is None or pairs.empty or "verdict" not in pairs:
         return pd.DataFrame(columns=cols)
     p = pairs[pairs["verdict"].isin(verdicts)].copy()
     for c in cols:
         if c not in p:
             p[c] = np.nan
-    return p.sort_values(["linkage_q", "similarity"], ascending=[True, False], na_position="last")[cols]
+    p = p[~(p["stability"] < MIN_STABILITY)]
+    p = p.assign(_q=rounded(p["linkage_q"]), _s=rounded(p["similarity"]), _pair=p.get("pair", pd.Series(0, index=p.index)))
+    return p.sort_values(["_q", "_s", "_pair"], ascending=[True, False, True], na_position="last", kind="stable")[cols]
 
 
 def why_pair(row, lang: str, privacy: PrivacyConfig) -> str:
@@ -252,6 +257,10 @@ def why_pair(row, lang: str, privacy: PrivacyConfig) -> str:
     if not _isnan(row.linkage_r):
         bits.append((f"liés d'une unité à l'autre (r = {row.linkage_r:+.2f})" if lang == "fr"
                      else f"linked across units (r = {row.linkage_r:+.2f})"))
+    st = getattr(row, "stability", np.nan)
+    if not _isnan(st):
+        bits.append((f"retrouvés dans {st:.0%} des réajustements du modèle" if lang == "fr"
+                     else f"found again in {st:.0%} of the model's refits").replace("%", "\u00a0%" if lang == "fr" else "%"))
     extra = f" ({'; '.join(bits)})" if bits else ""
     if lang == "fr":
         return f"l'irritant {sa} « {la} » répond à l'irritant {sb} « {lb} »{extra}."

@@ -28,6 +28,7 @@ from ..numerics import stable_order
 from .hypotheses import test_hypotheses
 from .linkage import TOO_LITTLE, irritant_flags, pair_linkage, shrunk_error_var, stabilised
 from .screen import Screen, theme_screen
+from .stability import index_refits, pair_stability, refit_labels, unstable, widen_index
 from .stats import bh_qvalues, bootstrap_similarity, partial_corr_test, permutation_pvalues, size_blocks
 from .themes import element_counts, element_label, elements, eligible_topics
 
@@ -44,8 +45,8 @@ PAIR_COLUMNS = ["pair", "kind", "source_a", "topic_a", "label_a", "size_a", "sou
                 "topics_a", "topics_b",
                 "similarity", "similarity_low", "similarity_high", "word_similarity", "p", "q", "topic_match",
                 "irritant_share_a", "irritant_share_b", "rate_a", "rate_b", "n_units", "linkage_r", "linkage_p",
-                "linkage_q", "cell_r", "cell_p", "best_lag", "lag_p", "lead", "explained_by", "same_link", "partial_r",
-                "partial_p", "verdict"]
+                "linkage_q", "r_low", "r_high", "stability", "cell_r", "cell_p", "best_lag", "lag_p", "lead",
+                "explained_by", "same_link", "partial_r", "partial_p", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class Mirror:
         self.global_ = global_from(self.screen_, cfg)
         pairs, self.linkage_ = link_pairs(pairs, self.screen_, segments, al, labels, shares, cfg, by, irritant, rng)
         pairs = explain_pairs(nest_pairs(pairs, cfg), self.linkage_, cfg, rng)
-        self.pairs_ = add_verdicts(pairs, cfg)
+        self.pairs_ = pair_stability(add_verdicts(pairs, cfg), segments, irritant, by, self.screen_, pipeline, cfg)
         if embed_fn is None and cfg.hypotheses and pipeline is not None and hasattr(pipeline, "embed"):
             embed_fn = pipeline.embed
         self.hypotheses_ = test_hypotheses(segments, np.asarray(embeddings), irritant, cfg, by, embed_fn,
@@ -163,6 +164,9 @@ class Mirror:
                            for t in ts})
         self.index_, self.unit_index_ = symmetry_index(segments, cfg.pair[0], mirrored, irritant, by, rng,
                                                        max(cfg.n_bootstrap, 200), min_count=cfg.min_count)
+        refits = refit_labels(pipeline, segments, cfg.pair[0])
+        if refits is not None and mirrored:
+            self.index_ = widen_index(self.index_, index_refits(segments, irritant, cfg.pair[0], mirrored, refits))
         self.topics_ = topics[topics["source"].isin(cfg.pair)].assign(
             irritant_share=[shares.get((s, int(t)), np.nan) for s, t in zip(topics["source"], topics["topic"])]
             if len(topics) else [])
@@ -272,7 +276,7 @@ def run_screen(segments: pd.DataFrame, embeddings: np.ndarray, al: Alignment, cf
     ka, na, _ = element_counts(segments, cfg.pair[0], els[cfg.pair[0]], by, irritant, units)
     kb, nb, _ = element_counts(segments, cfg.pair[1], els[cfg.pair[1]], by, irritant, units)
     return theme_screen(ka, na, kb, nb, els[cfg.pair[0]], els[cfg.pair[1]], rng, cfg.n_screen_permutations,
-                        cfg.min_count, cfg.min_units, cfg.variation_filter, cfg.alternative)
+                        cfg.min_count, cfg.min_units, cfg.variation_filter, cfg.alternative, units)
 
 
 def global_from(screen: Screen | str, cfg: MirrorConfig) -> GlobalTest:
@@ -486,7 +490,11 @@ def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = No
     for r in show.itertuples():
         link = ""
         if not pd.isna(r.linkage_r):
-            link = f", units r={r.linkage_r:+.2f} (adjusted p={r.linkage_q:.2g})"
+            ci = "" if pd.isna(getattr(r, "r_low", np.nan)) else f" [{r.r_low:+.2f}, {r.r_high:+.2f}]"
+            link = f", units r={r.linkage_r:+.2f}{ci} (adjusted p={r.linkage_q:.2g})"
+            st = getattr(r, "stability", np.nan)
+            if not pd.isna(st):
+                link += f", {'⚠ unstable: ' if unstable(st) else ''}found in {st:.0%} of refits"
             if r.lead and r.lead not in (TOO_LITTLE,):
                 link += f", lead: {r.lead}"
         lines.append(f"  {a} {r.topic_a:>2} “{r.label_a}” ↔ {b} {r.topic_b:>2} “{r.label_b}”: "

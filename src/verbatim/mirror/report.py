@@ -28,6 +28,7 @@ from ..privacy import group_columns, mask_labels, mask_pii, shown_allowed
 from ..render import to_html
 from .core import MIRRORED, VERDICTS, Mirror, readable_table
 from .linkage import NO_VARIATION
+from .stability import unstable
 
 log = logging.getLogger("verbatim")
 
@@ -52,8 +53,12 @@ def _lead_words(r, a: str, b: str, period: str | None) -> str:
 def pair_sentence(r, a: str, b: str, period: str | None = None) -> str:
     """A mirrored pair in plain words (labels already masked)."""
     name = f"{a} « {r.label_a} » ↔ {b} « {r.label_b} »"
-    link = (f"r = {_num(r.linkage_r, '+.2f')} over {int(r.n_units)} units, q = {_num(r.linkage_q, '.2g')}"
-            if not pd.isna(r.linkage_r) else "")
+    ci = "" if pd.isna(getattr(r, "r_low", float("nan"))) else f" [{_num(r.r_low, '+.2f')}, {_num(r.r_high, '+.2f')}]"
+    st = getattr(r, "stability", float("nan"))
+    stab = "" if pd.isna(st) else (f"; ⚠ unstable: found in {st:.0%} of the model's refits" if unstable(st)
+                                   else f"; found in {st:.0%} of the model's refits")
+    link = (f"r = {_num(r.linkage_r, '+.2f')}{ci} over {int(r.n_units)} units, adjusted p = {_num(r.linkage_q, '.2g')}"
+            f"{stab}" if not pd.isna(r.linkage_r) else "")
     if r.verdict == "mirrored":
         ci = "" if pd.isna(r.similarity_low) else \
             f" [{_num(r.similarity_low, '.2f')}, {_num(r.similarity_high, '.2f')}]"
@@ -81,6 +86,7 @@ def compact_table(pairs: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
         "units": p["n_units"].astype(int).to_numpy(),
         "unit r": [_num(v, "+.2f") for v in p["linkage_r"]],
         "q (units)": [_num(v, ".2g") for v in p["linkage_q"]],
+        "stability": [_num(v, ".0%") for v in (p["stability"] if "stability" in p else [float("nan")] * len(p))],
         "lead": p["lead"].astype(str).to_numpy(),
         "verdict": p["verdict"].astype(str).to_numpy(),
         "_cls": ["v-mirrored" if v in MIRRORED else "v-linked" if v.startswith("linked") else ""
@@ -304,8 +310,10 @@ the other: a third factor (workload, location, unit size, a local event) can dri
 <li><strong>Des unités, pas des personnes / units, not people.</strong> The correlations are between units; they say
 nothing about whether the same customers and employees are concerned (ecological fallacy).</li>
 <li><strong>Des thèmes estimés / estimated topics.</strong> Each source's topics come from embeddings and clustering;
-another model, segmentation or topic size can split or merge themes, and a label only summarises its top words. The
-intervals resample verbatims and units, not the topic model.</li>
+another model, segmentation or topic size can split or merge themes, and a label only summarises its top words. Each
+topic and each linked pair carries its stability over refits of the topic model on half-samples of the respondents,
+and the intervals of the unit correlations and of the symmetry index add that refit-to-refit spread to sampling; a
+pair found in fewer than 60% of the refits is flagged as unstable.</li>
 <li><strong>Puissance / power.</strong> Few units, or few respondents per unit, widen the intervals; units under
 {{ cfg.min_count }} respondents are left out and rates are shrunk towards the mean. A pair that is not mirrored is an
 absence of evidence, not evidence of absence.</li>

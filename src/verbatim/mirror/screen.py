@@ -53,6 +53,13 @@ class Screen:
     max_r: float = np.nan
     max_r_p: float = np.nan
     filtered: dict = field(default_factory=dict)   # side → (kept, candidates)
+    null_max: np.ndarray = field(default_factory=lambda: np.zeros(0))   # the largest statistic, per shuffle
+    units: list = field(default_factory=list)      # the units tested, in row order
+
+    def critical(self, alpha: float) -> float:
+        """The statistic a pair must reach to be declared at ``alpha`` as the screen's first step (the
+        ``1 − alpha`` quantile of the largest statistic among shuffled units)."""
+        return float(np.quantile(self.null_max, 1 - alpha)) if len(self.null_max) else np.nan
 
 
 def _kept(k: np.ndarray, n: np.ndarray, min_count: int, filter_p: float) -> np.ndarray:
@@ -100,7 +107,8 @@ def step_down_max_t(za: np.ndarray, zb: np.ndarray, perms: np.ndarray, sign: flo
 
 def theme_screen(ka: np.ndarray, na: np.ndarray, kb: np.ndarray, nb: np.ndarray, els_a: list[Element],
                  els_b: list[Element], rng: np.random.Generator, n_permutations: int, min_count: int,
-                 min_units: int, filter_p: float, alternative: str = "greater") -> Screen | str:
+                 min_units: int, filter_p: float, alternative: str = "greater", units: list | None = None
+                 ) -> Screen | str:
     """Screen every element pair over the units with at least ``min_count`` respondents on both sides
     (``ka``, ``kb``: units × elements counts; ``na``, ``nb``: respondents). Returns a :class:`Screen`, or
     the reason no test could be run."""
@@ -124,7 +132,8 @@ def theme_screen(ka: np.ndarray, na: np.ndarray, kb: np.ndarray, nb: np.ndarray,
     za, zb = _z(ra), _z(rb)
     r, p_raw, p_adj, null_max = step_down_max_t(za, zb, perms, sign)
     out = Screen(ea, eb, r, p_raw, p_adj, ra, rb, int(ok.sum()),
-                 filtered={"a": (len(ea), len(els_a)), "b": (len(eb), len(els_b))})
+                 filtered={"a": (len(ea), len(els_a)), "b": (len(eb), len(els_b))}, null_max=null_max,
+                 units=[u for u, k in zip(units, ok) if k] if units is not None else [])
     # the global test: the largest pair statistic and the RV of the topic tables, on the same shuffles
     ta = np.array([e.kind == "topic" for e in ea])
     tb = np.array([e.kind == "topic" for e in eb])

@@ -22,7 +22,8 @@ __all__ = ["fit_topics", "SourceTopicModel", "verbatim_topics", "OUTLIER", "load
 
 def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig | None = None,
                seed: int | None = None, embed_fn: Callable[[Sequence[str]], np.ndarray] | None = None,
-               sides: np.ndarray | None = None) -> tuple[dict[str, SourceTopicModel], pd.DataFrame, pd.DataFrame]:
+               sides: np.ndarray | None = None, stability_seed: int = 0
+               ) -> tuple[dict[str, SourceTopicModel], pd.DataFrame, pd.DataFrame]:
     """Fit one topic model per source.
 
     Returns the models, ``segments`` with ``topic``, ``topic_label`` and
@@ -30,7 +31,9 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
     ``sides`` (1 irritant, 0 other; one per segment; default: the ``irritant`` column when present)
     gives each polarity side its own topics. ``embed_fn`` embeds the taxonomy examples when
     ``cfg.taxonomy`` is set. The topics depend on the data alone; ``seed`` makes the clusterer's draws
-    seeded instead (:class:`~verbatim.topics.cluster.TopicClusterer`'s ``random_state``).
+    seeded instead (:class:`~verbatim.topics.cluster.TopicClusterer`'s ``random_state``). With
+    ``cfg.stability_fits`` > 0 each model is refitted on subsamples of its respondents (``stability_seed``
+    draws them; :meth:`SourceTopicModel.assess_stability`) and the table gets a ``stability`` column.
     """
     cfg = cfg or TopicsConfig()
     if len(segments) != len(embeddings):
@@ -65,6 +68,10 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
                              guide_names=[cfg.taxonomy[i].name for i in own],
                              guide_examples=[examples[i] for i in own] if guide is not None and own else None)
         m.fit(seg.loc[mask, "text"].tolist(), embeddings[mask], None if sides is None else sides[mask])
+        if cfg.stability_fits:
+            groups = (seg["record_id"] if "record_id" in seg else seg["id"]).astype(str).to_numpy()[mask]
+            m.assess_stability(embeddings[mask], None if sides is None else sides[mask], groups, cfg.stability_fits,
+                               cfg.stability_share, stability_seed)
         models[source] = m
         seg.loc[mask, "topic"] = m.labels_
         seg.loc[mask, "topic_similarity"] = m.similarity_

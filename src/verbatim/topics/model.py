@@ -30,6 +30,7 @@ from ..errors import ArtefactError
 from ..numerics import stable_order
 from ..textfr import TopicAnalyzer, top_terms_label
 from .cluster import SidedClusterer, TopicClusterer, predict_sided
+from .stability import mean_stability, subsample
 
 log = logging.getLogger("verbatim")
 
@@ -160,6 +161,34 @@ class SourceTopicModel:
                  n_out, 100 * n_out / len(texts))
         return self
 
+    def assess_stability(self, embeddings: np.ndarray, sides: Sequence[int] | None, groups: Sequence,
+                         n_fits: int, share: float, seed: int) -> "SourceTopicModel":
+        """Refit this source's clusterers, with the numbers of topics this fit found, on ``n_fits`` subsamples of
+        ``share`` of its respondents (``groups``: each segment's respondent) and assign every segment to each
+        refit's nearest centroid (:mod:`.stability`). Sets ``refits_`` (fits × segments, refit cluster ids) and ``stability_`` (topic →
+        mean best Jaccard index over the refits)."""
+        from joblib import Parallel, delayed
+
+        from ..embed.base import available_cores
+
+        cfg = self.config or TopicsConfig()
+        x = np.asarray(embeddings, np.float32)
+        y = np.zeros(len(x), np.int64) if sides is None else np.asarray(sides, np.int64)
+        guided_side = 1 if (y == 1).any() else 0
+        # each refit keeps the side's number of topics (Hennig's cluster-wise stability: the same method, the same
+        # k, on other samples), which also spares it the silhouette search
+        k = {side: int((self.topic_sides_ == side).sum()) for side in (0, 1)}
+        clusterers = {side: replace_k(self._clusterer(cfg, int((y == side).sum()), side == guided_side), k[side])
+                      for side in (0, 1)}
+        keeps = [subsample(np.asarray(groups), share, seed, b) for b in range(n_fits)]
+        jobs = min(n_fits, available_cores()) if len(x) >= 5_000 else 1   # processes cost a second to start
+        rows = Parallel(n_jobs=jobs, backend="loky")(delayed(_refit)(clusterers, x, y, keep) for keep in keeps)
+        self.refits_ = np.vstack(rows) if rows else np.full((0, len(x)), OUTLIER, np.int32)
+        self.stability_ = mean_stability(self.labels_, self.refits_)
+        if len(self.topics_):
+            self.topics_["stability"] = [round(self.stability_.get(int(t), np.nan), 3) for t in self.topics_["topic"]]
+        return self
+
     def _clusterer(self, cfg: TopicsConfig, n: int, guided: bool) -> TopicClusterer:
         """The clusterer of one side: a fixed number of topics, or ``auto`` (best silhouette of the tree)."""
         auto = cfg.n_topics == "auto"
@@ -225,6 +254,8 @@ class SourceTopicModel:
                 "example_rule": list(self.examples_[2:]) if getattr(self, "examples_", None) is not None else None,
                 "guided_labels": {str(k): v for k, v in self.guided_labels_.items()}}
         (folder / "topic_model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        if getattr(self, "refits_", None) is not None:
+            save_file({"refits": np.ascontiguousarray(self.refits_, dtype=np.int32)}, str(folder / "refits.safetensors"))
         with _quiet_bertopic():
             self.bertopic_.save(folder / "bertopic", serialization="safetensors", save_ctfidf=True,
                                 save_embedding_model=False)
@@ -250,6 +281,8 @@ class SourceTopicModel:
         self.examples_ = ((tensors["example_x"], tensors["example_topics"], int(rule[0]), float(rule[1]))
                           if rule and "example_x" in tensors else None)
         self.guided_labels_ = {int(k): v for k, v in meta.get("guided_labels", {}).items()}
+        if (folder / "refits.safetensors").is_file():
+            self.refits_ = load_file(str(folder / "refits.safetensors"))["refits"]
         if with_bertopic:
             self.bertopic_ = load_bertopic(folder / "bertopic")
         return self
@@ -283,6 +316,30 @@ def top_words(tm, vocab: np.ndarray, topic: int, n: int) -> list[str]:
     cols, vals = row.col[keep], row.data[keep]
     order = stable_order(vals, vocab[cols], descending=(True, False))[:n]
     return [str(vocab[c]) for c in cols[order]]
+
+
+def replace_k(c: TopicClusterer, k: int) -> TopicClusterer:
+    """``c`` with a fixed number of topics ``k`` (at least 1)."""
+    c.n_topics = max(1, k)
+    return c
+
+
+def _refit(clusterers: dict, x: np.ndarray, y: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """One stability refit: each side's clusterer (a fresh copy) fitted on the kept rows, every row of the side
+    assigned to its nearest refit centroid; cluster ids numbered side after side."""
+    import copy
+
+    out = np.full(len(x), OUTLIER, np.int32)
+    offset = 0
+    for side in (0, 1):
+        m = y == side
+        if (m & keep).sum() < 2:
+            continue
+        c = copy.deepcopy(clusterers[side]).fit(x[m & keep])
+        lab = c.predict(x[m])
+        out[m] = np.where(lab >= 0, lab + offset, OUTLIER)
+        offset += len(c.cluster_centers_)
+    return out
 
 
 def _snippet(texts: list[str], members: np.ndarray, width: int = 40) -> str:
