@@ -150,6 +150,9 @@ def fmt(x, d=3):
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0]).parse_args()
     t_start = time.time()
     cfg = Config()
     embedder = get_embedder("use")

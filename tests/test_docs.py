@@ -180,3 +180,25 @@ def test_make_lab_uses_the_project_environment():
 
     spec = KernelSpecManager().get_kernel_spec("python3")
     assert spec.argv[0] in ("python", "python3", sys.executable) or Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()
+
+
+DEMO_ANSWER = re.compile(r"<!-- demo answer -->\n```text\n(.*?)\n```\n<!-- /demo answer -->", re.S)
+
+
+def demo_answer(lines: list[str]) -> list[str]:
+    """The demo's answer as printed: from the mirror heading to the symmetry index (file paths left out)."""
+    text = "\n".join(lines).split("== mirror", 1)[-1].split("\n== meeting digest", 1)[0]
+    return [x for x in text.splitlines()[1:] if x.strip() and not x.startswith("wrote ")]
+
+
+@pytest.mark.integration
+def test_the_readme_quotes_what_the_demo_prints(tmp_path):
+    """The demo's answer, as any machine prints it (the numerics are exact: `benchmarks/bench_machines.py`), is
+    the one the README quotes, line for line."""
+    from verbatim.demo import run_demo
+
+    quoted = DEMO_ANSWER.search(README)
+    assert quoted, "README.md lost its <!-- demo answer --> block"
+    printed: list[str] = []
+    run_demo(ROOT / "data" / "raw" / "sample", tmp_path, echo=lambda s: printed.extend(str(s).splitlines()))
+    assert demo_answer(printed) == quoted.group(1).splitlines()

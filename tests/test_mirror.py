@@ -699,7 +699,8 @@ def test_cli_mirror_uses_the_config_file_and_its_flags_override_it(tmp_path, mon
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[0].startswith("global test:")
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "(49 tirages)" in html and "at least 6 respondents" in html and "Seed: 5." in html and "q &lt; 0.02" in html
+    assert "same 99 unit shuffles" in html and "at least 6 respondents" in html and "Seed: 5." in html \
+        and "q &lt; 0.02" in html
     bad = _toml(tmp_path, "[mirror]\nn_permutation = 49\n")
     r = CliRunner().invoke(main, ["mirror", str(tmp_path), "--config", str(bad), "-o", str(out)])
     assert r.exit_code != 0 and "[mirror] has an unknown key 'n_permutation'" in r.output and "Traceback" not in r.output
