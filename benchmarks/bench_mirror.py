@@ -1,6 +1,6 @@
 """Benchmark of the mirror's statistics: calibration, power, the shipped sample, and (optional) cross-language.
 
-    .venv/bin/python benchmarks/bench_mirror.py [--null 1000] [--power 500] [--global-datasets 500] [--cross-language]
+    .venv/bin/python benchmarks/bench_mirror.py [--null 1000] [--power 500] [--cross-language]
     .venv/bin/python benchmarks/bench_mirror.py --skip-simulation --skip-sample --cross-language
 
 1. **Simulation from real texts** (read from ../shared/data, never copied): French insurance reviews
@@ -14,9 +14,6 @@
    unit-level permutation p, and its min-p combination with the unit × month cell test on the
    same unit shuffles (what the mirror declares).
    Targets: declared at α = 0.05 in 5% ± 2% of null datasets; ≥ 80% with ρ = 0.5 over 30 units.
-   The same for the **global test** (RV + largest pair r, min-p): every irritant topic of both sides
-   is simulated per unit (base rates from the real topics, independent unit effects), one pair linked
-   at ρ; the per-pair unit test of that pair is run on the same datasets for comparison.
    ``--size-spreads``: the same with each respondent drawn at random (binomial sampling), offices all alike
    and of different sizes (1 to 3 and 1 to 10 times the smallest, large on both sides): the mirror's
    shuffles within size blocks against free shuffles and a precision-weighted correlation, beside what
@@ -255,36 +252,7 @@ def simulate_profiles(rng, rates_c: np.ndarray, rates_e: np.ndarray, rho: float,
     return out[0], np.full(units, float(n_c)), out[1], np.full(units, float(n_e))
 
 
-def global_simulation(pools: dict, n: int, n_perm: int, max_topics: int | None = None, linked: int = 1,
-                      seed: int = 11) -> dict:
-    """Null and planted rates of the global test and of the chosen pair's unit test, on the same datasets
-    (``max_topics``: only the largest irritant topics of each side, the chosen one first; ``linked``: how
-    many topic pairs are linked at ρ in the planted datasets)."""
-    from verbatim.mirror.linkage import unit_linkage, varying_profile
-    from verbatim.mirror.stats import profile_test
 
-    cfg = MirrorConfig()
-    rng = np.random.default_rng(seed)
-    rc, re_ = pools["rates"]["customer"][:max_topics], pools["rates"]["employee"][:max_topics]
-    linked = min(linked, len(rc), len(re_))
-    res = {"topics": (len(rc), len(re_)), "linked": linked}
-    for name, rho in (("null", 0.0), ("power", 0.5)):
-        g, u = [], []
-        t0 = time.time()
-        for _ in range(n):
-            KC, NC, KE, NE = simulate_profiles(rng, rc, re_, rho, linked)
-            # the mirror's table: only the topics whose rate varies across units (variation_filter)
-            (x, kx), (y, ky) = (varying_profile(K, N, cfg.min_count, cfg.variation_filter)
-                                for K, N in ((KC, NC), (KE, NE)))
-            x = x[:, kx] if kx.any() else np.zeros((len(NC), 1))
-            y = y[:, ky] if ky.any() else np.zeros((len(NE), 1))
-            g.append(bool(profile_test(x, y, n_perm, rng, cfg.alternative)["p"] < ALPHA))
-            u.append(unit_linkage(KC[:, 0], NC, KE[:, 0], NE, rng, n_perm, cfg.min_count, cfg.min_units)["p"] < ALPHA)
-        res[name] = {"global": float(np.mean(g)), "pair": float(np.mean(u)), "datasets": n, "seconds": time.time() - t0}
-    return res
-
-
-# -- 2. the shipped sample -----------------------------------------------------------------------------
 def sample_check() -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     from test_mirror import sample_with_theme_topics  # the planted themes as topics
@@ -352,8 +320,6 @@ def main() -> None:
     ap.add_argument("--power", type=int, default=500, help="planted datasets (unit-level test)")
     ap.add_argument("--cells", type=int, default=300, help="datasets also run through the combined unit+cell rule")
     ap.add_argument("--permutations", type=int, default=999)
-    ap.add_argument("--global-datasets", type=int, default=500, help="datasets of the global-test simulation (each "
-                    "of null and power; 0 to skip)")
     ap.add_argument("--size-spreads", type=float, nargs="*", default=[1.0, 3.0, 10.0], help="simulations with "
                     "binomial sampling, offices of different sizes (largest / smallest; 1: all alike; none to skip)")
     ap.add_argument("--customers", type=int, default=1200)
@@ -402,15 +368,6 @@ def main() -> None:
               f"observed similarities 5/50/95% = {np.round(nl['observed'], 3).tolist()}; of {nl['n_pairs']} pairs, "
               f"{nl['share_p_gt_half']:.0%} have p > 0.5 and {nl['share_p_lt_005']:.0%} p < 0.05; Hungarian pairs' p: "
               f"{np.round(np.sort(nl['hungarian_p']), 3).tolist()}")
-        for n, (max_topics, linked) in enumerate(((None, 1), (5, 1), (None, 99), (5, 5)) if args.global_datasets else ()):
-            gs = global_simulation(pools, args.global_datasets, args.permutations, max_topics, linked, seed=11 + n)
-            print(f"global test over {gs['topics'][0]} customer × {gs['topics'][1]} employee irritant topics, "
-                  f"{gs['linked']} pair(s) linked at ρ = 0.5 (the others independent), 30 units:")
-            for name, target in (("null", "5% ± 2%"), ("power", "≥ 80%")):
-                r = gs[name]
-                print(f"  {name:>5}: global test declared in {r['global']:.1%}, the first linked pair's unit test "
-                      f"in {r['pair']:.1%} of {r['datasets']} datasets — target {target} [{r['seconds']:.0f}s]",
-                      flush=True)
 
     if not args.skip_sample:
         print("\n== 2. the shipped sample ==", flush=True)

@@ -56,12 +56,14 @@ def ingest_replicate(rep, folder: Path, labels: str) -> pd.DataFrame:
     from verbatim.ingest import ingest
 
     rep.customers.to_csv(folder / "clients.csv", index=False)
-    rep.employees.to_csv(folder / "salaries.csv", index=False)
     rated = labels == "tagged"
+    # untagged: the two answers as a free-text export would name them (no column name says which is which)
+    rep.employees.rename(columns={} if rated else {"pros": "reponse_1", "cons": "reponse_2"}).to_csv(
+        folder / "salaries.csv", index=False)
     specs = [FileSpec(path=str(folder / "clients.csv"), source="customer", text=("text",), id="id", date="date",
                       unit="unit", score="score" if labels != "none" else None),
              FileSpec(path=str(folder / "salaries.csv"), source="employee",
-                      text=("pros:pros", "cons:cons") if rated else ("pros", "cons"), id="id", date="date",
+                      text=("pros:pros", "cons:cons") if rated else ("reponse_1", "reponse_2"), id="id", date="date",
                       unit="unit", score="score" if rated else None)]
     return ingest(specs, IngestConfig()).verbatims
 
@@ -188,8 +190,8 @@ def anchor_arm(pipe, rep, pair: str, mirror_cfg, seed: int) -> dict:
             rows.append({"source": source, "topic": int(r.Topic), "label": str(r.Name), "size": int(r.Count)})
     topics = pd.DataFrame(rows)
     took = time.perf_counter() - t
-    mir = Mirror(mirror_cfg).fit(segments=seg.drop(columns=["topic_side"], errors="ignore"),
-                                 embeddings=pipe.embeddings_, topics=topics)
+    mir = Mirror(replace(mirror_cfg, hypotheses=())).fit(segments=seg.drop(columns=["topic_side"], errors="ignore"),
+                                                         embeddings=pipe.embeddings_, topics=topics)
     out = {f"anchor_{k}": v for k, v in joins(mir.pairs_, seg, rep.truth, pair, MIRRORED_VERDICTS).items()}
     out.update(anchor_s=took, anchor_topics=len(topics))
     return out
@@ -203,10 +205,8 @@ def polarity_auc(pipe, rep) -> dict:
     v = pipe.verbatims_
     out = {}
     e = v[v["source"] == "employee"]
-    if "tag" in e and e["tag"].notna().any():
-        y = (e["tag"] == "cons").to_numpy()
-    else:  # untagged: the id says which answer it was (ingest numbers the text columns in order)
-        y = e["id"].astype(str).str.endswith("#cons").to_numpy() | e["id"].astype(str).str.endswith("#2").to_numpy()
+    # which answer it was (the cons / the second column), whatever the chain was told
+    y = e["id"].astype(str).str.endswith(("#cons", "#reponse_2")).to_numpy()
     if 0 < y.sum() < len(y):
         out["auc_employee"] = float(roc_auc_score(y, e["irritant_p"]))
     c = v[v["source"] == "customer"]
@@ -247,6 +247,10 @@ def run(args) -> list[dict]:
     return results
 
 
+def share(g: pd.DataFrame, col: str, test) -> str:
+    return f"{test(g[col]).mean():.0%}" if col in g else "–"
+
+
 def summary(rows: list[dict], alpha: float = 0.05) -> str:
     df = pd.DataFrame(rows)
     lines = ["| units | rho | labels | n | oracle p<.01 | chain declares the pair (strict / lift) | … when the oracle "
@@ -261,7 +265,8 @@ def summary(rows: list[dict], alpha: float = 0.05) -> str:
         ratio = f"{hyp.mean() / orc.mean():.2f}" if hyp is not None and orc is not None and orc.mean() else "–"
         lines.append(f"| {u} | {rho:g} | {lab} | {len(g)} | {det.mean():.0%} | {f('chain_joined')} / "
                      f"{f('chain_joined_lift')} | {f('chain_joined', det)} / {f('chain_joined_lift', det)} | "
-                     f"{(g['global_p'].fillna(1) < alpha).mean():.0%} | {(g['chain_declared'] > 0).mean():.0%} | "
+                     f"{share(g, 'global_p', lambda v: v.fillna(1) < alpha)} | "
+                     f"{share(g, 'chain_declared', lambda v: v > 0)} | "
                      f"{hyp.mean() if hyp is not None else float('nan'):.0%} | {ratio} | "
                      f"{f('anchor_joined')} / {f('anchor_joined_lift')} |")
     if "auc_employee" in df:

@@ -160,3 +160,24 @@ def test_use_embedder_pickles_without_its_model():
     e._model = object()  # a loaded model is never sent to the workers
     clone = pickle.loads(pickle.dumps(e))
     assert clone.threads == 1 and clone._model is None and e._model is not None
+
+
+@pytest.mark.integration
+def test_use_vectors_are_exact_whatever_the_batch():
+    """The default encoder's vectors lie on the 2^-7 grid and do not depend on the texts batched with them:
+    the same texts encoded alone, in one batch and in another order give the same bytes; the float64 pass
+    that settles coordinates near a rounding midpoint agrees with the float32 one within its guard."""
+    from verbatim.embed._use import GUARD, UseEmbedder
+
+    texts = [f"le colis numéro {i} n'est jamais arrivé au bureau" if i % 3 else f"attente de {i} minutes au guichet"
+             for i in range(60)] + ["rien à signaler", "Très bon accueil, merci !"]
+    e = UseEmbedder()
+    batch = e.embed(texts)
+    alone = np.vstack([e.embed([t]) for t in texts[::7]])
+    reverse = e.embed(texts[::-1])[::-1]
+    np.testing.assert_array_equal(batch[::7], alone)
+    np.testing.assert_array_equal(batch, reverse)
+    np.testing.assert_array_equal(batch, np.rint(batch * 128) / 128)
+    f32 = np.asarray(e._load().encode(texts), np.float64)
+    f32 /= np.linalg.norm(f32, axis=1, keepdims=True)
+    assert np.abs(e.forward64(texts) - f32).max() < GUARD / 2

@@ -161,17 +161,6 @@ def linkage_rates(k, n) -> np.ndarray:
     return stabilised(eb_shrink(k, n))
 
 
-def varying_profile(K: np.ndarray, n: np.ndarray, min_count: int, filter_p: float) -> tuple[np.ndarray, np.ndarray]:
-    """The global test's table from a units × topics count matrix ``K`` and respondents ``n``: each
-    topic's :func:`linkage_rates`, and which columns enter (some variation, and with ``filter_p`` < 1
-    :func:`heterogeneity_p` below it)."""
-    x = np.column_stack([linkage_rates(K[:, c], n) for c in range(K.shape[1])])
-    keep = x.std(0) > 0
-    if filter_p < 1:
-        keep &= np.array([heterogeneity_p(K[:, c], n, min_count) < filter_p for c in range(K.shape[1])])
-    return x, keep
-
-
 # -- unit level -----------------------------------------------------------------------------------
 def unit_linkage(ka, na, kb, nb, rng: np.random.Generator, n_permutations: int = 999, min_count: int = 10,
                  min_units: int = 8, alternative: Alternative = "greater", perms: np.ndarray | None = None) -> dict:

@@ -227,7 +227,8 @@ per hypothesis (Holm across hypotheses), paying no screen multiplicity.</p>{% en
 <p class="v"><span class="big">{{ index_value }}</span> {{ index_interval }}</p>
 <p class="detail">Part du volume d'irritants « {{ a }} » dans des thèmes miroirs d'irritants « {{ b }} » / share of
 {{ a }} irritant volume in topics mirrored by {{ b }} irritants (IC 95 % par bootstrap des {{ resampled }} / 95% bootstrap
-interval over {{ resampled }}).</p>
+interval over {{ resampled }}{% if refits %}, élargi par l'écart entre {{ refits }} réajustements du modèle de thèmes / widened
+by the spread over {{ refits }} refits of the topic model{% endif %}).</p>
 <p class="k">Paires miroirs (criblage exploratoire) / Mirrored pairs (exploratory screen): {{ n_mirrored }} sur / of {{ n_pairs }} paires examinées / pairs examined</p>
 {% if mirrored %}<ol>{% for s in mirrored %}<li>{{ s }}</li>{% endfor %}</ol>
 {% else %}<p class="v">Aucune paire miroir / No mirrored pair: no pair of topics is both similar and linked across
@@ -389,7 +390,7 @@ def render_report(m: Mirror, privacy: PrivacyConfig | None = None, pipeline=None
         a=a, b=b, cfg=cfg, verdict_word=word, verdict_yes=yes, global_plain=plain, global_test=g.text(a, b),
         index_value=f"{idx['index']:.1%}" if ok else "—",
         index_interval=(f"[{idx['low']:.1%}, {idx['high']:.1%}]" if ok and not pd.isna(idx.get("low")) else ""),
-        resampled=idx.get("resampled", ""), n_pairs=len(pairs), n_mirrored=len(mirrored), mirrored=mirrored,
+        resampled=idx.get("resampled", ""), refits=idx.get("refits", 0), n_pairs=len(pairs), n_mirrored=len(mirrored), mirrored=mirrored,
         n_through=int((pairs["verdict"] == "linked through a stronger pair").sum()),
         hypotheses=hypothesis_items(getattr(m, "hypotheses_", None)),
         polarity_methods=polarity_methods(pipeline),

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..numerics import TIE_TOL
 from .linkage import NO_VARIATION, TOO_LITTLE, heterogeneity_p, linkage_rates
-from .stats import size_blocks, unit_shuffles
+from .stats import rv_coefficient, size_blocks, unit_shuffles
 from .themes import Element
 
 
@@ -137,13 +137,11 @@ def theme_screen(ka: np.ndarray, na: np.ndarray, kb: np.ndarray, nb: np.ndarray,
     # the global test: the largest pair statistic and the RV of the topic tables, on the same shuffles
     ta = np.array([e.kind == "topic" for e in ea])
     tb = np.array([e.kind == "topic" for e in eb])
+    rv, rv_null = np.nan, None
     if ta.any() and tb.any():
-        xa, xb = ra[:, ta] - ra[:, ta].mean(0), rb[:, tb] - rb[:, tb].mean(0)
-        den = np.linalg.norm(xa.T @ xa) * np.linalg.norm(xb.T @ xb)
-        rv = float(np.linalg.norm(xa.T @ xb) ** 2 / den) if den > 0 else np.nan
-        rv_null = np.array([np.linalg.norm(xa.T @ xb[p]) ** 2 / den for p in perms]) if den > 0 else None
-    else:
-        rv, rv_null = np.nan, None
+        rv = rv_coefficient(ra[:, ta], rb[:, tb])
+        if not np.isnan(rv):
+            rv_null = np.array([rv_coefficient(ra[:, ta], rb[p][:, tb]) for p in perms])
     stat = (np.abs(r) if sign == 0 else sign * r)
     out.max_r, out.max_r_p = float(r.ravel()[int(np.argmax(stat))]), float(p_adj.min())
     if rv_null is not None and not np.isnan(rv):

@@ -16,9 +16,8 @@
   source's verbatims drawn with replacement, all their segments with them;
   percentile interval of the centroid cosine.
 - **FDR** (:func:`bh_qvalues`): Benjamini–Hochberg step-up q-values.
-- **Global test** (:func:`profile_test`): RV coefficient and largest pair
-  correlation between the two sides' unit × topic tables, on the same shuffles
-  of one side's units, joined by min-p: one p-value for "the profiles co-vary".
+- **Units** (:func:`unit_shuffles`, :func:`size_blocks`, :func:`permutation_corr`): shuffles of the units
+  within blocks of similar size, shared by every test of a run (the screen and the global test: :mod:`.screen`).
 
 Every function takes a ``numpy.random.Generator``: same seed, same numbers.
 """
@@ -177,7 +176,7 @@ def bootstrap_similarity(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int
     return (low, high, draws) if return_draws else (low, high)
 
 
-# -- the global test ------------------------------------------------------------------------------
+# -- the profiles' overall co-variation (reported beside the global test) ---------------------------
 def rv_coefficient(x: np.ndarray, y: np.ndarray) -> float:
     """Escoufier's RV of two tables with the same rows (columns centred here): ``‖XᵀY‖² / (‖XᵀX‖ ‖YᵀY‖)``,
     0 when no column of one co-varies with a column of the other, 1 when the two row configurations
@@ -186,46 +185,6 @@ def rv_coefficient(x: np.ndarray, y: np.ndarray) -> float:
     y = np.asarray(y, float) - np.mean(y, axis=0)
     den = np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y)
     return float(np.linalg.norm(x.T @ y) ** 2 / den) if den > 0 else float("nan")
-
-
-def profile_test(x: np.ndarray, y: np.ndarray, n_permutations: int, rng: np.random.Generator,
-                 alternative: str = "greater", blocks: np.ndarray | None = None) -> dict:
-    """One test of "the rows' profiles on the two sides co-vary": two statistics on the *same* shuffles of
-    the rows of ``y``, joined by min-p against their exact joint null (:func:`min_p_combined`):
-
-    - ``rv``: Escoufier's RV of the centred tables (:func:`rv_coefficient`) — sees many weak co-variations
-      at once (a dense alternative), weighting columns by their variance;
-    - ``max_r``: the largest column-pair correlation (``alternative`` as for a pair; the most negative for
-      "less", the largest absolute for "two-sided") — sees one strong pair among many (a sparse one).
-
-    Exact under the null that the rows' profiles are unrelated; constant columns are dropped. Returns
-    ``rv, rv_p, rv_null_mean, max_r, max_r_at`` (column positions), ``max_r_p`` and the joint ``p``."""
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    x = x[:, x.std(0) > 0] - x[:, x.std(0) > 0].mean(0) if x.size else x
-    y = y[:, y.std(0) > 0] - y[:, y.std(0) > 0].mean(0) if y.size else y
-    nan = float("nan")
-    out = {"rv": nan, "rv_p": nan, "rv_null_mean": nan, "max_r": nan, "max_r_at": None, "max_r_p": nan, "p": nan}
-    if len(x) < 3 or x.shape[1] == 0 or y.shape[1] == 0:
-        return out
-    den = np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y)
-    xs, ys, n = x / x.std(0), y / y.std(0), len(x)
-    sign = -1.0 if alternative == "less" else 1.0
-
-    def stats(rows):
-        c = xs.T @ ys[rows] / n
-        r = np.abs(c) if alternative not in ("greater", "less") else sign * c
-        return np.linalg.norm(x.T @ y[rows]) ** 2 / den, r.max(), r
-
-    rv, mr, r = stats(np.arange(n))
-    perms = unit_shuffles(rng, n_permutations, n, blocks)
-    null = np.array([stats(p)[:2] for p in perms])
-    at = np.unravel_index(int(np.argmax(r)), r.shape)
-    out.update(rv=float(rv), rv_p=_pvalue(rv, null[:, 0], "greater"), rv_null_mean=float(null[:, 0].mean()),
-               max_r=float(sign * mr if alternative == "less" else mr), max_r_at=(int(at[0]), int(at[1])),
-               max_r_p=_pvalue(mr, null[:, 1], "greater"),
-               p=min_p_combined([rv, mr], [null[:, 0], null[:, 1]], "greater"))
-    return out
 
 
 # Units are shuffled within blocks of about this many units of similar size (0: free shuffles). A unit's
