@@ -161,11 +161,13 @@ def chain_arm(pipe, rep, pair: str, mirror_cfg) -> dict:
     m = Mirror(mirror_cfg).fit(pipe)
     res = {"mirror_s": time.perf_counter() - t, "global_p": float(m.global_.p) if m.global_.status == "ok" else None}
     res.update({f"chain_{k}": v for k, v in joins(m.pairs_, pipe.segments_, rep.truth, pair, MIRRORED_VERDICTS).items()})
+    if not isinstance(m.screen_, str):   # the bar the screen set: would the true themes' own r clear it?
+        res.update(screen_bar=m.screen_.critical(mirror_cfg.alpha), screen_pairs=int(m.screen_.r.size))
     h = getattr(m, "hypotheses_", None)
     if h is not None and len(h):
         row = h.iloc[0]
         res.update(hyp_p=float(row["p"]), hyp_r=float(row["r"]), hyp_low=float(row["r_low"]), hyp_high=float(row["r_high"]),
-                   hyp_power=float(row.get("power", np.nan)))
+                   hyp_power=float(row.get("power_meta", np.nan)))
     return res
 
 
@@ -236,6 +238,8 @@ def run(args) -> list[dict]:
                 row.update(oracle(rep, args.pair))
             if "chain" in args.arms:
                 row.update(chain_arm(pipe, rep, args.pair, base.mirror))
+                if "oracle_r" in row and "screen_bar" in row:
+                    row["oracle_clears_bar"] = bool(row["oracle_r"] >= row["screen_bar"])
                 row.update(polarity_auc(pipe, rep))
             if "anchor" in args.arms:
                 row.update(anchor_arm(pipe, rep, args.pair, base.mirror, seed))
@@ -269,6 +273,14 @@ def summary(rows: list[dict], alpha: float = 0.05) -> str:
                      f"{share(g, 'chain_declared', lambda v: v > 0)} | "
                      f"{hyp.mean() if hyp is not None else float('nan'):.0%} | {ratio} | "
                      f"{f('anchor_joined')} / {f('anchor_joined_lift')} |")
+    if "oracle_clears_bar" in df:
+        lines.append("")
+        for (u, rho), g in df.groupby(["units", "rho"]):
+            det = g["oracle_p"] < 0.01
+            lines.append(f"{u} units, rho {rho:g}: the screen tests {g['screen_pairs'].median():.0f} pairs (median), its "
+                         f"bar is r ≥ {g['screen_bar'].median():.2f}; the true themes' own r clears it in "
+                         f"{g['oracle_clears_bar'].mean():.0%} of replicates ({g.loc[det, 'oracle_clears_bar'].mean():.0%} "
+                         f"of those where the oracle's p < 0.01)")
     if "auc_employee" in df:
         lines.append("")
         lines.append(f"polarity, verbatim AUC: employees cons vs pros {df['auc_employee'].mean():.3f}, customers "

@@ -147,8 +147,9 @@ class Pipeline:
         side = p_model >= cfg.polarity.threshold
         segments = segments.assign(irritant_p=self.polarity_.fit_proba(segments, emb), irritant_p_model=p_model)
         segments["irritant"] = segments["irritant_p"] >= cfg.polarity.threshold
-        models, segs, table = fit_topics(segments, emb, cfg.topics, embed_fn=embed_fn, sides=side,
-                                         stability_seed=cfg.seed)
+        # the stability refits' subsamples are a fixed hash of the respondents, like every other draw of the fit:
+        # the seed drives only the mirror's permutations and bootstraps
+        models, segs, table = fit_topics(segments, emb, cfg.topics, embed_fn=embed_fn, sides=side)
         verbatims = verbatims.assign(irritant_p=verbatims["id"].astype(str).map(
             self.polarity_.verbatim_proba(segs, emb)))
         self.rates_ = rate_tables(segs, cfg.polarity.period)

@@ -2,7 +2,8 @@
 
 The topics do not depend on the seed nor on the machine (:mod:`.cluster`), but they do depend on which
 comments were collected. The stability assessment refits each side's clusterer on ``n_fits`` random
-subsamples of the respondents (``share`` of them, drawn by a seeded hash of the respondent id) and assigns
+subsamples of the respondents (``share`` of them, drawn by a hash of the respondent id: the same on every
+run, so a finding's stability does not move with the seed) and assigns
 every segment to the refit's nearest centroid, exactly as ``transform`` would. Each refit is a partition of
 all the segments that the mirror can recompute its statistics on (:mod:`verbatim.mirror.core`: a pair's
 stability and the model part of its interval).
