@@ -180,6 +180,9 @@ class SourceTopicModel:
         k = {side: int((self.topic_sides_ == side).sum()) for side in (0, 1)}
         clusterers = {side: replace_k(self._clusterer(cfg, int((y == side).sum()), side == guided_side), k[side])
                       for side in (0, 1)}
+        # a refit learns from at most MAX_REFIT_SEGMENTS segments of a side (a smaller share of a large corpus):
+        # the stability of 200,000 segments is measured at the cost of 20,000
+        share = min(share, MAX_REFIT_SEGMENTS / max(1, max(int((y == side).sum()) for side in (0, 1))))
         keeps = [subsample(np.asarray(groups), share, seed, b) for b in range(n_fits)]
         jobs = min(n_fits, available_cores()) if len(x) >= 5_000 else 1   # processes cost a second to start
         rows = Parallel(n_jobs=jobs, backend="loky")(delayed(_refit)(clusterers, x, y, keep) for keep in keeps)
@@ -316,6 +319,10 @@ def top_words(tm, vocab: np.ndarray, topic: int, n: int) -> list[str]:
     cols, vals = row.col[keep], row.data[keep]
     order = stable_order(vals, vocab[cols], descending=(True, False))[:n]
     return [str(vocab[c]) for c in cols[order]]
+
+
+#: the most segments of one side a stability refit learns from (its share is lowered for larger sides)
+MAX_REFIT_SEGMENTS = 20_000
 
 
 def replace_k(c: TopicClusterer, k: int) -> TopicClusterer:
