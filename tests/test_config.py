@@ -73,6 +73,14 @@ def test_defaults():
     assert cfg.ingest.files == ()
 
 
+def test_the_top_level_seed_drives_the_mirror_unless_the_mirror_sets_its_own():
+    assert from_dict({"seed": 7}).mirror.seed == 7
+    assert from_dict({"seed": 7, "mirror": {"n_bootstrap": 50}}).mirror.seed == 7
+    assert from_dict({"seed": 7, "mirror": {"seed": 3}}).mirror.seed == 3
+    cfg = from_dict({"seed": 7})
+    assert from_dict(to_dict(cfg)) == cfg  # a saved configuration reads back the same
+
+
 def test_missing_and_invalid_toml(tmp_path):
     with pytest.raises(ConfigError, match=r"config file '.*nope\.toml' does not exist; check the path given to --config"):
         load_config(tmp_path / "nope.toml")

@@ -54,6 +54,8 @@ def test_view_of_a_mirror_leads_with_the_answer(mirror):
     text = repr(v)
     assert text.startswith("Mirror customer ↔ employee")
     assert "pairs examined" in text and "symmetry index" in text
+    assert text.splitlines()[2] == mirror.global_.text("customer", "employee")  # the answer, right after the heading
+    assert text.splitlines()[2].startswith("global test")
     html = v._repr_html_()
     assert "<table" in html and "<b>" not in html  # labels are escaped
     assert set(json.loads(v.to_json())["tables"]) == {"pairs", "one-sided topics"}
@@ -155,6 +157,7 @@ def test_figures_page_fits_800_and_1280_px_in_a_real_browser(mirror, tmp_path):
 def test_mirror_tables_flatten_the_dicts_into_dataframes(mirror):
     t = render.mirror_tables(mirror)
     assert all(isinstance(v, pd.DataFrame) for v in t.values())
+    assert len(t["global"]) == 1 and t["global"]["p"].iat[0] == pytest.approx(mirror.global_.p)
     assert t["index"]["index"].iat[0] == pytest.approx(mirror.index_["index"])
     assert sorted(t["linkage"]["pair"]) == sorted(mirror.linkage_)
     p = sorted(mirror.linkage_)[0]

@@ -707,6 +707,9 @@ def from_dict(d: Mapping[str, Any]) -> Config:
     for name, cls in SECTIONS.items():
         if name in d:
             kwargs[name] = _section(cls, name, d[name])
+    mirror_own = isinstance(d.get("mirror"), Mapping) and "seed" in d["mirror"]
+    if "seed" in kwargs and not mirror_own:  # one seed: the top-level one drives the mirror's draws too
+        kwargs["mirror"] = replace(kwargs.get("mirror", MirrorConfig()), seed=kwargs["seed"])
     return Config(**kwargs)
 
 

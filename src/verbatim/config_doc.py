@@ -46,7 +46,7 @@ MEANINGS: dict[str, str] = {
     "email.starttls": "Upgrade the SMTP connection with STARTTLS.",
     "email.sender": "From address of digest e-mails.",
     "email.timeout": "Seconds to wait for the SMTP server.",
-    "seed": "Random seed of every stage (topics, polarity folds); same input, config and seed → same results.",
+    "seed": "Seed of the random draws: the mirror's permutations and bootstraps (unless [mirror] seed is set). The fit does not depend on it: its draws are keyed by the data, so topics and irritant probabilities are the same under every seed.",
     # [ingest]
     "ingest.sources": "The sources a study compares; a file's `source` must be one of them (French and English "
                       "aliases such as `clients`, `salariés` are accepted). Add a third group (`manager`) here.",
@@ -147,7 +147,7 @@ MEANINGS: dict[str, str] = {
     "mirror.max_lag": "Largest lag, in periods, of the lagged correlations and of the lead test (lags 1…max_lag).",
     "mirror.alternative": "Unit-linkage test direction: `greater` (a positive link, the mirror hypothesis), "
                           "`two-sided`, `less`.",
-    "mirror.seed": "Seed of the mirror's permutations and bootstraps.",
+    "mirror.seed": "Seed of the mirror's permutations and bootstraps (default: the top-level seed).",
     "mirror.hypotheses": "Pairs named before looking, one `[[mirror.hypotheses]]` table each (below): one "
                          "confirmatory test per pair, shown first.",
     "mirror.hypotheses.name": "The hypothesis's name, as the outputs show it.",

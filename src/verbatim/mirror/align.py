@@ -48,7 +48,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
-from ..config import Matching
+from ..config import Matching, MirrorConfig
 from ..numerics import stable_order
 from ..textnorm import strip_accents
 
@@ -188,7 +188,7 @@ class Alignment:
 
 
 def align(segments: pd.DataFrame, embeddings: np.ndarray, topics: pd.DataFrame,
-          pair: tuple[str, str] = ("customer", "employee"), secondary_threshold: float = 0.5,
+          pair: tuple[str, str] = ("customer", "employee"), secondary_threshold: float = MirrorConfig.secondary_threshold,
           matching: str = "shared") -> Alignment:
     """Similarity matrices, Hungarian matches (on ``matching``: ``"shared"`` cross-assignment counts, ties
     broken by cosine, or ``"centroid"`` cosines) and secondary links between the topics of ``pair`` (only

@@ -497,8 +497,9 @@ def render_pairs_text(pairs: pd.DataFrame, verdicts: tuple[str, ...] | None = No
                 link += f", {'⚠ unstable: ' if unstable(st) else ''}found in {st:.0%} of refits"
             if r.lead and r.lead not in (TOO_LITTLE,):
                 link += f", lead: {r.lead}"
-        lines.append(f"  {a} {r.topic_a:>2} “{r.label_a}” ↔ {b} {r.topic_b:>2} “{r.label_b}”: "
-                     f"sim {r.similarity:.2f} [{r.similarity_low:.2f}, {r.similarity_high:.2f}], q={r.q:.3f}{link} → {r.verdict}")
+        sim = (f"sim {r.similarity:.2f} (similarity not tested)" if pd.isna(r.q) else
+               f"sim {r.similarity:.2f} [{r.similarity_low:.2f}, {r.similarity_high:.2f}], q={r.q:.3f}")
+        lines.append(f"  {a} {r.topic_a:>2} “{r.label_a}” ↔ {b} {r.topic_b:>2} “{r.label_b}”: {sim}{link} → {r.verdict}")
     return "\n".join(lines) if lines else "(none)"
 
 

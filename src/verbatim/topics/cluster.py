@@ -37,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
+from ..config import TopicsConfig
 from ..numerics import GRID, rounded, unit_snap
 
 log = logging.getLogger("verbatim")
@@ -306,7 +307,7 @@ class TopicClusterer:
     def __init__(self, n_topics: int | str = 30, random_state: int | None = None, micro_clusters: int | None = None,
                  outlier_quantile: float = 0.02, guide: np.ndarray | None = None,
                  guide_weight: float = 0.5, n_init: int = 1, max_refine: int = 100,
-                 min_topic_size: int = 10, center: bool = False, k_range: tuple[int, int] = (5, 40),
+                 min_topic_size: int = 10, center: bool = False, k_range: tuple[int, int] = (TopicsConfig.min_topics, TopicsConfig.max_topics),
                  min_topic_share: float = 0.03, guide_examples: list[np.ndarray] | None = None,
                  guide_similarity: float = 0.5):
         self.n_topics = n_topics
