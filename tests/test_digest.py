@@ -89,7 +89,9 @@ def test_digest_is_balanced_and_ranked(pipe):
     assert not t.duplicated(["source", "topic"]).any()          # one verbatim per topic
     assert list(t["rank"]) == list(range(1, 9))
     assert t["polarity"].iloc[:2].tolist() == ["irritant", "compliment"]   # alternating reading order
-    assert pd.to_datetime(t["date"]).dt.to_period("M").eq(pd.Period("2025-11", "M")).all()
+    nov = pd.Period("2025-11", "M")      # every date shown lies in the period (at a day or a coarser resolution)
+    shown = [pd.Period(x) if isinstance(x, str) else pd.Period(x, "D") for x in t["date"]]
+    assert all(nov.start_time <= p.start_time and p.end_time <= nov.end_time for p in shown)
     # the score is the documented weighted mean of its four terms
     w = np.array([1.0, 1.0, 1.0, 0.5])
     terms = t[["typicality", "severity", "topic_weight", "recency"]].to_numpy(float)
@@ -164,6 +166,80 @@ def test_protected_sources_are_declared_not_inferred(pipe):
     assert set(d.withheld_["source"]) == {"customer", "employee"}
     with pytest.raises(ConfigError, match="at least 5"):
         PrivacyConfig(anonymity_threshold=4)
+
+
+
+# -- issue 27: what is shown beside a protected verbatim, respondents counted as people, settings that fail closed
+def _employee_cells(pipe, unit: str, label: str) -> int:
+    """Distinct employee respondents of ``unit`` whose date falls in the period a digest date ``label`` names."""
+    v = pipe.verbatims_
+    per = pd.Period(label)
+    d = pd.to_datetime(v["date"])
+    sel = (v["unit"] == unit) & (v["source"] == "employee") & (d >= per.start_time) & (d <= per.end_time)
+    return v.loc[sel, "record_id"].nunique()
+
+
+def test_a_protected_verbatims_date_never_narrows_its_group(pipe):
+    """Issue 27 §3: 12 employees a month, none of whose days holds 10: their items carry the month, never a day;
+    customers keep their day; the recency term tells no more than the date shown."""
+    d = Digest("Agence A", "2025-11", history=False).fit(pipe)
+    t = d.to_frame()
+    emp, cust = t[t["source"] == "employee"], t[t["source"] == "customer"]
+    assert len(emp) and len(cust)
+    assert (emp["date"] == "2025-11").all() and np.allclose(emp["recency"].astype(float), 0.5, atol=1e-6)
+    assert cust["date"].str.fullmatch(r"2025-11-\d\d").all()
+    for label in emp["date"]:
+        assert _employee_cells(pipe, "Agence A", label) >= 10
+    js = json.loads(d.to_json())
+    assert {it["date"] for it in js["items"] if it["source"] == "employee"} == {"2025-11"}
+    # a day that itself holds 12 employee respondents may be shown; a year digest shows months (12 a month)
+    v, s = pipe.verbatims_.copy(), pipe.segments_.copy()
+    nov_a = (v["unit"] == "Agence A") & (v["source"] == "employee") & (v["date"].dt.month == 11)
+    v.loc[nov_a, "date"] = pd.Timestamp(2025, 11, 14)
+    s.loc[s["id"].isin(set(v.loc[nov_a, "id"])), "date"] = pd.Timestamp(2025, 11, 14)
+    q = SimpleNamespace(verbatims_=v, segments_=s, config=Config())
+    t = Digest("Agence A", "2025-11", history=False).fit(q).to_frame()
+    assert set(t.loc[t["source"] == "employee", "date"]) == {"2025-11-14"}
+    assert "14/11/2025" in Digest("Agence A", "2025-11", history=False).fit(q).to_text()
+    year = Digest("Agence A", "2025", history=False).fit(pipe).to_frame()
+    assert set(year.loc[year["source"] == "employee", "date"]) <= {"2025-10", "2025-11"}
+
+
+def test_one_input_without_record_id_does_not_halve_the_threshold():
+    """Issue 27 §4: 6 employees (a pros and a cons each, 12 rows) beside customers given without record_id."""
+    p = fake_pipeline()
+    v, s = p.verbatims_.copy(), p.segments_.copy()
+    a_nov = (v["unit"] == "Agence A") & (v["source"] == "employee") & (v["date"].dt.month == 11)
+    ids = list(v.loc[a_nov, "id"])
+    person = {vid: f"P{i // 2}" for i, vid in enumerate(ids)}        # two texts per person
+    for frame in (v, s):
+        frame["record_id"] = frame["id"].map(person).where(frame["id"].isin(person), frame["record_id"])
+        frame.loc[frame["source"] == "customer", "record_id"] = None  # the customer input has no record_id
+    q = SimpleNamespace(verbatims_=v, segments_=s, config=Config())
+    d = Digest("Agence A", "2025-11", history=False).fit(q)
+    assert "employee" not in set(d.to_frame()["source"])
+    assert d.withheld_.set_index("reason").loc["anonymity", "verbatims"] == 12
+
+
+@pytest.mark.parametrize("privacy", [PrivacyConfig(protected_sources=("salariés",)),
+                                     PrivacyConfig(protected_sources=("Employee",)),
+                                     PrivacyConfig(group_by=("period",)),
+                                     PrivacyConfig(group_by=("channel", "period"))])
+def test_privacy_settings_never_let_a_small_unit_through(pipe, privacy):
+    """Issue 27 §5 (and §3: the unit is shown beside every item, so it always bounds the group)."""
+    p = fake_pipeline()
+    p.verbatims_["channel"] = "web"
+    d = Digest("Agence B", "2025-11", history=False, privacy=privacy).fit(p)
+    assert "employee" not in set(d.to_frame()["source"])
+    assert d.withheld_.set_index("reason").loc["anonymity", "verbatims"] == 4
+    assert "unit" in d.privacy_.group_by
+
+
+def test_a_group_column_the_data_lacks_is_an_error(pipe):
+    with pytest.raises(ConfigError, match=r"privacy.group_by names column 'site', which the verbatims do not have"):
+        Digest("Agence B", "2025-11", history=False, privacy=PrivacyConfig(group_by=("site", "period"))).fit(pipe)
+    with pytest.raises(ConfigError, match="privacy.group_by must name one or more"):
+        load_config(None, privacy={"group_by": []})
 
 
 def test_second_digest_for_the_same_meeting_is_fresh(tmp_path, pipe):

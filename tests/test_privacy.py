@@ -13,7 +13,8 @@ import pytest
 
 from verbatim.config import MirrorConfig, PrivacyConfig, from_dict, load_config
 from verbatim.errors import ConfigError
-from verbatim.privacy import Masker, mask_label, mask_labels, mask_pii, masker, shown_allowed
+from verbatim.privacy import (Masker, group_sizes, mask_label, mask_labels, mask_pii, masker, respondents,
+                              shown_allowed)
 
 PII_SET = Path(__file__).parent / "data" / "pii_fr.jsonl"
 log = logging.getLogger(__name__)
@@ -177,3 +178,157 @@ def test_topic_labels_are_masked_in_the_mirror_csv_report_and_stdout(tmp_path):
         assert "sandrine" not in text and "dupont" not in text and "[nom]" in text
     assert not res["shown"]["label_a"].str.contains("sandrine").any()
     assert res["pairs"]["label_a"].str.contains("sandrine").any()     # the stored table keeps the raw labels
+
+
+# -- issue 27: fresh cases the masker had not seen (names, structured variants), anonymity that counts people,
+# -- privacy settings that fail closed ------------------------------------------------------------------------
+FRESH_NAMES = [
+    ("Nicolas le responsable change les plannings sans prévenir.", ["Nicolas"]),
+    ("Sarah au guichet est épuisée, personne ne la remplace.", ["Sarah"]),
+    ("merci à nicolas pour son aide", ["nicolas"]),
+    ("merci claire", ["claire"]),
+    ("Thomas ne dit jamais bonjour le matin.", ["Thomas"]),
+    ("Claire au guichet a été adorable.", ["Claire"]),
+    ("Pierre m'a retrouvé mon colis en deux minutes.", ["Pierre"]),
+    ("merci beaucoup à pierre du guichet 2", ["pierre"]),
+    ("Notre factrice Rose est toujours à l'heure.", ["Rose"]),
+    ("emma et julie font tout le travail", ["emma", "julie"]),
+    ("Laura est partie et rien n'a changé.", ["Laura"]),
+    ("avec michel ça se passe bien", ["michel"]),
+    ("david au tri est toujours en retard", ["david"]),
+    ("Camille a été très patiente avec moi.", ["Camille"]),
+    ("Vu avec laurent, rien de réglé.", ["laurent"]),
+    ("Martin le chef d'équipe ne remplace personne.", ["Martin"]),
+    ("Bravo à marine pour sa patience", ["marine"]),
+    ("Sandrine et claire tiennent le bureau.", ["Sandrine", "claire"]),
+    ("PIERRE AU GUICHET 3 A ÉTÉ TRÈS DÉSAGRÉABLE", ["PIERRE"]),
+    ("Alice, du service client, m'a rappelé.", ["Alice"]),
+    ("je remercie hugo pour sa gentillesse", ["hugo"]),
+    ("Le conseiller marc m'a mal orienté.", ["marc"]),
+    ("Mon collègue jean fait le travail de deux.", ["jean"]),
+    ("Paul au guichet m'a bien aidé.", ["Paul"]),
+    ("Simon est toujours souriant.", ["Simon"]),
+    ("Eva et Adam gèrent l'accueil.", ["Eva", "Adam"]),
+    ("merci à la factrice, claire, qui sonne toujours", ["claire"]),
+    ("Dominique ne répond jamais au téléphone.", ["Dominique"]),
+    ("Léon a répondu sèchement.", ["Léon"]),
+    ("demander vincent au guichet", ["vincent"]),
+    ("Florence au courrier est top.", ["Florence"]),
+    ("bernard nous a aidés", ["bernard"]),
+    ("Robert le facteur est parti à la retraite.", ["Robert"]),
+    ("Marie m'a expliqué la procédure.", ["Marie"]),
+    ("colette est toujours de bonne humeur", ["colette"]),
+    ("Grâce à Lucas tout est réglé.", ["Lucas"]),
+    ("merci Jean !", ["Jean"]),
+    ("lina au guichet 1 est super", ["lina"]),
+    ("Valentin, le nouveau, ne connaît pas les procédures.", ["Valentin"]),
+    ("merci à serge et à maxime", ["serge", "maxime"]),
+]
+NB, NNB = "\u00a0", "\u202f"
+FRESH_STRUCTURED = [
+    (f"IBAN FR76{NB}3000{NB}6000{NB}0112{NB}3456{NB}7890{NB}189 svp",
+     f"FR76{NB}3000{NB}6000{NB}0112{NB}3456{NB}7890{NB}189"),
+    ("iban : FR76-3000-6000-0112-3456-7890-189", "FR76-3000-6000-0112-3456-7890-189"),
+    ("mon iban FR 76 3000 6000 0112 3456 7890 189 merci", "FR 76 3000 6000 0112 3456 7890 189"),
+    ("RIB 30004 00550 00012345678 23 à corriger", "30004 00550 00012345678 23"),
+    ("rib 30004005500001234567823", "30004005500001234567823"),
+    ("RIB : 30004-00550-0001234567K-23", "30004-00550-0001234567K-23"),
+    (f"Virement sur FR76{NNB}1020{NNB}7000{NNB}4512{NNB}3456{NNB}7890{NNB}123 svp",
+     f"FR76{NNB}1020{NNB}7000{NNB}4512{NNB}3456{NNB}7890{NNB}123"),
+    ("compte anglais GB29 NWBK 6016 1331 9268 19 refusé", "GB29 NWBK 6016 1331 9268 19"),
+    ("appelez le (0)6 12 34 56 78 svp", "(0)6 12 34 56 78"),
+    ("tel 06/12/34/56/78", "06/12/34/56/78"),
+    ("06 12 34 56 7 8 merci de rappeler", "06 12 34 56 7 8"),
+    (f"portable 06{NB}12{NB}34{NB}56{NB}78", f"06{NB}12{NB}34{NB}56{NB}78"),
+    (f"joignable au +33{NB}6{NB}12{NB}34{NB}56{NB}78", f"+33{NB}6{NB}12{NB}34{NB}56{NB}78"),
+    ("fixe 01–23–45–67–89", "01–23–45–67–89"),
+    ("livré au 12, r. de la Paix, 75002 Paris, jamais reçu", "12, r. de la Paix, 75002 Paris"),
+    ("j'habite 3 av. Foch 75116 Paris", "3 av. Foch 75116 Paris"),
+    ("colis déposé au 8 bd Voltaire, 75011 Paris", "8 bd Voltaire, 75011 Paris"),
+    ("écrivez à jean.dupont@gmail.com pour la suite", "jean.dupont@gmail.com"),
+    ("mail : nicolas.bernard@orange.fr", "nicolas.bernard@orange.fr"),
+    (f"sécu 1{NB}85{NB}05{NB}78{NB}006{NB}084{NB}36", f"1{NB}85{NB}05{NB}78{NB}006{NB}084{NB}36"),
+]
+#: ordinary words that are also names, places named after saints, dates and amounts: never masked
+STILL_ORDINARY = [
+    "Une réponse claire et rapide, merci.",
+    "Petit bureau mais personnel très gentil.",
+    "PRESQUE 8 € POUR ENVOYER UN PETIT COLIS, C'EST DU VOL.",
+    "Le colis est arrivé dans un petit carton.",
+    "Bureau de poste Saint Michel fermé le samedi.",
+    "La semaine avant Noël, attente interminable.",
+    "Mur en pierre, bureau froid, pas de chauffage.",
+    "Le bureau de Saint Denis ferme trop tôt.",
+    "Blanc ou jaune, l'avis de passage n'indique rien.",
+    "Claire et nette, l'explication du guichetier.",
+    "Une demande claire, une réponse claire : merci.",
+    "Le 06/12/2025 à 14h le bureau était fermé.",
+    "Colis de 2 kg envoyé le 12 03 2025, reçu le 20.",
+    "Le petit guichet du fond est toujours fermé.",
+]
+
+
+def _covered(m: Masker, text: str, value: str) -> bool:
+    cov = {i for s in m.spans(text) for i in range(s.start, s.end)}
+    a = text.index(value)
+    return all(i in cov for i in range(a, a + len(value)) if text[i].isalnum())
+
+
+def test_names_at_a_sentence_start_or_in_lowercase_are_masked():
+    """Issue 27 §1: the list rules alone (no NER) mask ≥ 95 % of fresh name cases, the four quoted ones included."""
+    m = Masker(ner=False)
+    hits = [_covered(m, t, v) for t, vals in FRESH_NAMES for v in vals]
+    leaks = [v for (t, vals) in FRESH_NAMES for v in vals if not _covered(m, t, v)]
+    log.info("fresh names masked %d/%d; leaked %s", sum(hits), len(hits), leaks)
+    assert sum(hits) / len(hits) >= 0.95, leaks
+    for text, name in (("Nicolas le responsable change les plannings.", "Nicolas"),
+                       ("Sarah au guichet est épuisée.", "Sarah"), ("merci à nicolas", "nicolas"),
+                       ("merci claire", "claire")):
+        assert name not in mask_pii(text), text
+
+
+@pytest.mark.parametrize("text, value", FRESH_STRUCTURED)
+def test_structured_pii_variants_are_masked(text, value):
+    """Issue 27 §2: non-breaking spaces, hyphens, 'FR 76', RIBs, '(0)6', slashes, a split pair, 'r.'."""
+    assert _covered(Masker(ner=False), text, value), Masker(ner=False).mask(text)
+
+
+def test_an_email_in_a_label_is_masked_whole():
+    assert mask_label("jean.dupont@gmail.com · colis") == "[email] · colis"
+    assert mask_label("nicolas · planning") == "[nom] · planning"     # a listed name, any case, in a label
+
+
+@pytest.mark.parametrize("text", STILL_ORDINARY)
+def test_ordinary_words_saints_and_dates_survive(text):
+    assert mask_pii(text) == text
+
+
+def test_one_input_without_record_id_still_counts_people():
+    """Issue 27 §4: 8 employees with a pros and a cons each, beside an input with no record_id: 8 people, not 16."""
+    emp = _people(n_emp_a=8, n_emp_b=0)
+    emp = emp[emp["source"] == "employee"]
+    other = pd.DataFrame({"id": [f"x{i}" for i in range(5)], "source": "customer", "unit": "A"})   # no record_id
+    df = pd.concat([emp, other], ignore_index=True)
+    assert df["record_id"].isna().any()
+    ok = shown_allowed(df, PrivacyConfig())
+    assert not ok[df["source"] == "employee"].any() and ok[df["source"] == "customer"].all()
+    assert group_sizes(df, PrivacyConfig()).set_index("unit").loc["A", "n"] == 8
+    assert respondents(df).nunique() == 8 + 5
+
+
+def test_privacy_settings_that_cannot_be_honoured_are_errors():
+    """Issue 27 §5: an alias is resolved to the source it names; an unusable group is a one-line exit-2 error."""
+    assert PrivacyConfig(protected_sources=["salariés"]).protected_sources == ("employee",)
+    assert PrivacyConfig(protected_sources=["Employee", "employee"]).protected_sources == ("employee",)
+    assert from_dict({"privacy": {"protected_sources": ["Salariés"]}}).privacy.protected_sources == ("employee",)
+    for bad in ({"group_by": []}, {"group_by": ["unit", "unit"]}, {"protected_sources": []},
+                {"protected_sources": ["the staff"]}):
+        with pytest.raises(ConfigError, match=f"privacy.{next(iter(bad))} must") as ex:
+            PrivacyConfig(**bad)
+        assert ex.value.exit_code == 2 and "\n" not in str(ex.value)
+    df = _people(n_emp_a=8, n_emp_b=0)
+    with pytest.raises(ConfigError, match="privacy.group_by names column 'site', which the verbatims do not have"):
+        shown_allowed(df, PrivacyConfig(group_by=("site", "period")))
+    # the employee group of 8 stays hidden under an alias or another case of its name
+    for prot in (["salariés"], ["Employee"]):
+        assert not shown_allowed(df, PrivacyConfig(protected_sources=prot))[df["source"] == "employee"].any()

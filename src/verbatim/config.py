@@ -508,6 +508,16 @@ class PrivacyConfig:
                     or not all(isinstance(v, str) and v for v in value):
                 raise ConfigError(f"privacy.{name} must be a list of names; got {value!r}")
             object.__setattr__(self, name, tuple(value))
+        # a privacy setting that cannot be honoured is an error, never a silently wider group
+        prot = tuple(dict.fromkeys(source_label(s) for s in self.protected_sources))  # 'Salariés' → 'employee'
+        bad = next((s for s in prot if not _SOURCE_NAME.match(s)), None)
+        if not prot or bad is not None:
+            raise ConfigError(f"privacy.protected_sources must name at least one source as ingest stores it "
+                              f"(lowercase, e.g. [\"employee\"]); got {list(self.protected_sources)!r}")
+        object.__setattr__(self, "protected_sources", prot)
+        if not self.group_by or len(set(self.group_by)) < len(self.group_by):
+            raise ConfigError(f"privacy.group_by must name one or more different columns of the verbatims "
+                              f"(default [\"unit\", \"period\"]); got {list(self.group_by)!r}")
         if isinstance(self.anonymity_threshold, bool) or not isinstance(self.anonymity_threshold, int) \
                 or self.anonymity_threshold < MIN_ANONYMITY:
             raise ConfigError(f"privacy.anonymity_threshold must be an integer of at least {MIN_ANONYMITY} "

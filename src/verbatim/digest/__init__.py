@@ -21,7 +21,8 @@ from ..config import Config, DigestConfig, PrivacyConfig
 from ..errors import ConfigError, VerbatimError, did_you_mean, show
 from . import render
 from .history import FILE_NAME as HISTORY_FILE, History
-from .select import ITEM_COLUMNS, WITHHELD_COLUMNS, candidates, parse_period, select
+from .select import (ITEM_COLUMNS, WITHHELD_COLUMNS, candidates, digest_privacy, parse_period, period_label,
+                     select)
 
 log = logging.getLogger("verbatim")
 
@@ -65,7 +66,7 @@ class Digest:
             raise ArtefactError("the pipeline is not fitted; call fit() or Pipeline.load(path) first")
         pcfg = getattr(pipeline, "config", None) or Config()
         cfg = self.config or pcfg.digest
-        privacy = self.privacy or pcfg.privacy
+        privacy = digest_privacy(self.privacy or pcfg.privacy, pipeline.verbatims_)
         lang = self.lang or cfg.lang
         if lang not in render.STRINGS:
             raise ConfigError(f"lang must be one of {', '.join(map(repr, render.STRINGS))}; got {lang!r}")
@@ -175,18 +176,6 @@ class Digest:
         if self.history_ is None or self.items_.empty:
             return 0
         return self.history_.record(self.meeting_, self.period_label_, self.items_["verbatim_id"], self.now_)
-
-
-def period_label(period: pd.Period | None) -> str:
-    """``2025-11``, ``2025-Q4``, ``2025-W45``, ``2025``; ``—`` for every date."""
-    if period is None:
-        return "—"
-    freq = period.freqstr.upper()
-    if freq.startswith("Q"):
-        return f"{period.year}-Q{period.quarter}"
-    if freq.startswith("W"):
-        return f"{period.start_time.isocalendar()[0]}-W{period.start_time.isocalendar()[1]:02d}"
-    return str(period)
 
 
 def _stored_pairs(pipeline, cfg: DigestConfig) -> pd.DataFrame | None:

@@ -64,6 +64,19 @@ def one_line(value) -> str:
     return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(value)).strip()
 
 
+def date_text(value, lang: str) -> str:
+    """The date shown beside an item, at the resolution the table gives (a day ``2025-11-14`` reads
+    ``14/11/2025`` in French; ``2025-11``, ``2025-Q4``, ``2025`` as they are; nothing for no date)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if not isinstance(value, str):      # an older table holding timestamps
+        value = pd.Timestamp(value).strftime("%Y-%m-%d")
+    if lang == "fr" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        y, m, day = value.split("-")
+        return f"{day}/{m}/{y}"
+    return one_line(value)
+
+
 def withheld_lines(withheld: pd.DataFrame, lang: str, k: int, grouping: str, days: int) -> list[str]:
     s = strings(lang)
     out = []
@@ -84,8 +97,7 @@ def context(d) -> dict:
         rows.append({"rank": int(r.rank), "text": one_line(r.text), "polarity": r.polarity,
                      "polarity_name": s[r.polarity], "source": source_name(r.source, d.lang_),
                      "unit": one_line(r.unit) if isinstance(r.unit, str) else "",
-                     "date": pd.Timestamp(r.date).strftime("%d/%m/%Y" if d.lang_ == "fr" else "%Y-%m-%d")
-                     if not pd.isna(r.date) else "",
+                     "date": date_text(r.date, d.lang_),
                      "topic": one_line(r.topic_label), "pair": None if pd.isna(r.pair) else int(r.pair),
                      "why": one_line(r.why) if isinstance(r.why, str) else "", "score": float(r.score)})
     blocks = []  # a pair is one block of two items, every other item a block of one

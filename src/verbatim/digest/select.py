@@ -3,7 +3,10 @@
 **Candidates** are the verbatims of the meeting's units and period, of the configured sources, that are
 
 - shown-allowed by :func:`verbatim.privacy.shown_allowed` (a protected source's group, unit × period by
-  default, has at least the anonymity threshold of respondents, counted over everyone in the group);
+  default and always bounded by the unit, has at least the anonymity threshold of respondents, counted over
+  everyone in the group); a protected item's date is shown only at the resolution
+  :func:`verbatim.privacy.shown_dates` allows (a day, month, quarter or year whose group still holds the
+  threshold, else the digest's period), and its recency term is read from that same date;
 - not shown to the same meeting within ``window_days`` (the history);
 - clearly an irritant (verbatim ``irritant_p`` ≥ ``irritant_min_p``) or a compliment (≤ ``compliment_max_p``);
 - readable: ``min_chars``–``max_chars`` characters, at least ``min_words`` words, not a fragment
@@ -32,6 +35,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -39,7 +43,7 @@ import pandas as pd
 from ..config import DigestConfig, PrivacyConfig
 from ..numerics import rounded
 from ..topics.stability import MIN_STABILITY
-from ..privacy import mask_label, mask_pii, respondent_key, shown_allowed
+from ..privacy import mask_label, mask_pii, respondents, shown_allowed, shown_dates
 
 #: the verdicts that make a mirrored pair (kept in step with ``verbatim.mirror.core.MIRRORED``)
 MIRRORED_DEFAULT = ("mirrored", "linked, different topics")
@@ -70,6 +74,29 @@ def parse_period(period: str | pd.Period | None) -> pd.Period | None:
         pass
     raise ConfigError(f"--period must be a month (2025-11), a quarter (2025-Q4), a week (2025-W45) or a year (2025); "
                       f"got {text!r}")
+
+
+def period_label(period: pd.Period | None) -> str:
+    """``2025-11-14`` (day), ``2025-11``, ``2025-Q4``, ``2025-W45``, ``2025``; ``—`` for every date."""
+    if period is None:
+        return "—"
+    freq = period.freqstr.upper()
+    if freq.startswith("D"):
+        return period.strftime("%Y-%m-%d")
+    if freq.startswith("Q"):
+        return f"{period.year}-Q{period.quarter}"
+    if freq.startswith("W"):
+        return f"{period.start_time.isocalendar()[0]}-W{period.start_time.isocalendar()[1]:02d}"
+    return str(period)
+
+
+def digest_privacy(privacy: PrivacyConfig, population: pd.DataFrame) -> PrivacyConfig:
+    """The anonymity rule as a digest applies it: every item is shown under its unit (the meeting's), so the
+    unit always bounds the group, whatever ``group_by`` says (``["channel", "period"]`` must not let a unit
+    of 8 employees through because its channel has 40)."""
+    if "unit" in population and "unit" not in privacy.group_by:
+        return replace(privacy, group_by=(*privacy.group_by, "unit"))
+    return privacy
 
 
 def fold_words(text: str) -> set[str]:
@@ -155,6 +182,7 @@ def candidates(pipeline, units: tuple[str, ...] | None, period: pd.Period | None
                privacy: PrivacyConfig, exclude: set[str] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(candidates with their score terms, withheld counts by reason) for one meeting; see the module doc."""
     population, scope = meeting_scope(pipeline.verbatims_, units, period, cfg.sources)
+    privacy = digest_privacy(privacy, population)
     withheld = []
     ok = shown_allowed(scope, privacy, population=population)
     if (~ok).any():
@@ -194,37 +222,57 @@ def candidates(pipeline, units: tuple[str, ...] | None, period: pd.Period | None
     best = seg.set_index(seg["id"].astype(str))
     scope = scope[scope["id"].astype(str).isin(best.index)]
     ids = scope["id"].astype(str)
+    # what is shown beside a protected verbatim must not narrow its group: its date only at a resolution
+    # whose group still holds the threshold (privacy.shown_dates), and the recency term from that same date
+    shown = shown_dates(scope, privacy, population, within=period)
     out = pd.DataFrame({
         "verbatim_id": ids.to_numpy(), "source": scope["source"].to_numpy(), "polarity": scope["polarity"].to_numpy(),
         "unit": scope["unit"].to_numpy() if "unit" in scope else None,
-        "date": pd.to_datetime(scope["date"], errors="coerce").to_numpy() if "date" in scope else pd.NaT,
+        "date": [None if p is None else period_label(p) for p in shown],
+        "_when": _when(shown, scope),
         "topic": best.loc[ids, "topic"].astype(int).to_numpy(),
         "topic_label": best.loc[ids, "topic_label"].astype(str).to_numpy() if "topic_label" in best else "",
         "text": scope["text"].astype(str).to_numpy(),
         "typicality": best.loc[ids, "typicality"].astype(float).to_numpy(),
         "irritant_p": scope["irritant_p"].astype(float).to_numpy(),
-        "respondent": scope[respondent_key(scope)].astype(str).to_numpy()})
+        "respondent": respondents(scope).to_numpy()})
     out["severity"] = np.where(out["polarity"] == "irritant", out["irritant_p"], 1 - out["irritant_p"])
     if period is not None:
         tw = topic_weights(pipeline.segments_, period)
         out = out.merge(tw[["source", "topic", "topic_weight"]], on=["source", "topic"], how="left")
         start, end = period.start_time, period.end_time
         span = max((end - start).total_seconds(), 1.0)
-        out["recency"] = ((pd.to_datetime(out["date"]) - start).dt.total_seconds() / span).clip(0, 1).fillna(0.0)
+        out["recency"] = ((pd.to_datetime(out["_when"]) - start).dt.total_seconds() / span).clip(0, 1).fillna(0.0)
     else:
         tw = topic_weights(pipeline.segments_, pd.Timestamp(pd.to_datetime(pipeline.segments_["date"]).max()).to_period("M")) \
             if "date" in pipeline.segments_ and pipeline.segments_["date"].notna().any() else None
         out = out.merge(tw[["source", "topic", "topic_weight"]], on=["source", "topic"], how="left") if tw is not None \
             else out.assign(topic_weight=0.5)
-        d = pd.to_datetime(out["date"])
+        d = pd.to_datetime(out["_when"])
         out["recency"] = ((d - d.min()).dt.total_seconds() / max((d.max() - d.min()).total_seconds(), 1.0)).fillna(0.0)
     out["topic_weight"] = out["topic_weight"].fillna(0.5)
     w = np.array([cfg.w_typicality, cfg.w_severity, cfg.w_topic, cfg.w_recency], dtype=float)
     terms = out[["typicality", "severity", "topic_weight", "recency"]].to_numpy(dtype=float)
     # term by term in a fixed order (a BLAS product sums in the kernel's order), rounded before ranking
     out["score"] = rounded(sum(terms[:, i] * w[i] for i in range(len(w))) / w.sum()) if w.sum() > 0 else 0.0
+    out = out.drop(columns="_when")
     return out.sort_values(["score", "verbatim_id"], ascending=[False, True], kind="stable").reset_index(drop=True), \
         withheld
+
+
+def _when(shown: pd.Series, scope: pd.DataFrame) -> list:
+    """The time the recency term reads: the exact date where the day is shown, else the middle of the shown
+    period (so the score reveals no more than the date beside it), NaT where no date is shown."""
+    dates = pd.to_datetime(scope["date"], errors="coerce") if "date" in scope else pd.Series(pd.NaT, index=scope.index)
+    out = []
+    for p, t in zip(shown, dates):
+        if p is None:
+            out.append(pd.NaT)
+        elif p.freqstr.upper().startswith("D"):
+            out.append(t)
+        else:
+            out.append(p.start_time + (p.end_time - p.start_time) / 2)
+    return out
 
 
 def mirrored_pairs(pairs: pd.DataFrame | None, verdicts: tuple[str, ...] = MIRRORED_DEFAULT) -> pd.DataFrame:
