@@ -313,3 +313,243 @@ def test_a_dask_dataframe_is_scored_partition_by_partition(artefact):
     with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": False}):
         got = verbatim.score(dd.from_pandas(v, npartitions=3), model=artefact["path"], cache=False).compute()
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False)
+
+
+# --------------------------------------------------------------------------- one reader with ingest
+MAPPING = {"source": "customer", "text": ["avis"], "id": "n"}
+MOJIBAKE = ("Ã", "â€", "\ufffd")
+
+
+def _texts(small_sample, n: int) -> list[str]:
+    """``n`` distinct one-line French comments (no delimiter, quote or line break of their own)."""
+    base = [" ".join(t.replace(",", " ").replace('"', " ").split()) for t in small_sample["text"]]
+    return [f"{base[i % len(base)]} (avis {i})" for i in range(n)]
+
+
+def _ingest_and_score(artefact, src, tmp_path, chunk_rows=100):
+    """The same file through `verbatim ingest`'s library call and through `score_files`."""
+    from dataclasses import replace
+
+    from verbatim.config import FileSpec
+    from verbatim.ingest import ingest
+    from verbatim.score import ScoringModel, score_files
+
+    icfg = replace(ScoringModel.load(artefact["path"], cache=False).config_.ingest, date_required=False)
+    ing = ingest(FileSpec(path=str(src), **{**MAPPING, "text": tuple(MAPPING["text"])}), icfg)
+    res = score_files(artefact["path"], [src], tmp_path / "scored.parquet", mapping=MAPPING, chunk_rows=chunk_rows,
+                      cache=False, progress=False)
+    return ing, res, pd.read_parquet(res.output), pd.read_csv(res.rejects)
+
+
+def test_score_decodes_a_mixed_encoding_file_as_ingest_does(artefact, small_sample, tmp_path):
+    texts = _texts(small_sample, 300)
+    at = 150
+    texts[at] = "Très déçu : agence fermée à 14 h et personne à l'accueil (avis 150)"
+    lines = ["n,avis"] + [f"{i},{t}" for i, t in enumerate(texts)]
+    src = tmp_path / "export.csv"  # UTF-8 but for one record saved as cp1252 (a hand-edited line)
+    src.write_bytes(b"".join((ln + "\r\n").encode("cp1252" if k == at + 1 else "utf-8") for k, ln in enumerate(lines)))
+    assert sum(any(ch in t for ch in "éèàçêô") for t in texts) > 100  # accents all over the file
+
+    ing, res, scored, rejects = _ingest_and_score(artefact, src, tmp_path)
+    assert res.total.read == 300 and res.total.scored == 300 and len(rejects) == 0
+    assert scored["text"].map(lambda t: any(m in t for m in MOJIBAKE)).sum() == 0
+    assert scored.loc[scored["id"] == str(at), "text"].iloc[0] == texts[at]
+    assert scored["text"].tolist() == texts
+    got = scored[["id", "text"]].sort_values("id").reset_index(drop=True)
+    want = ing.verbatims[["id", "text"]].astype({"id": str}).sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_score_rejects_a_quote_left_open_as_ingest_does(artefact, small_sample, tmp_path):
+    texts = _texts(small_sample, 400)
+    texts[7] = '"bien reçu, rapide"'  # a quoted field that is closed: a record like the others
+    at = 120
+    lines = ["n,avis"] + [f'{i},"{t}' if i == at else f"{i},{t}" for i, t in enumerate(texts)]
+    src = tmp_path / "export.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    ing, res, scored, rejects = _ingest_and_score(artefact, src, tmp_path)
+    assert ing.total.read == 400 and len(ing.rejects) == 1
+    assert res.total.read == 400 and res.total.scored == 399 and res.total.rejected == 1  # every row accounted for
+    assert rejects["row"].tolist() == ing.rejects["row"].tolist() == [at + 1]
+    assert rejects["reason"].tolist() == ing.rejects["reason"].tolist()
+    assert "unbalanced quote" in rejects["reason"].iloc[0]
+    assert sorted(scored["input_row"]) == [r for r in range(1, 401) if r != at + 1]
+    got = scored[["id", "text"]].sort_values("id").reset_index(drop=True)
+    want = ing.verbatims[["id", "text"]].astype({"id": str}).sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    assert scored.loc[scored["id"] == "7", "text"].iloc[0] == "bien reçu, rapide"
+
+
+def test_a_verbatim_table_with_a_record_the_reader_rejects_is_accounted_for(artefact, small_sample, tmp_path):
+    texts = _texts(small_sample, 30)
+    lines = ["id,source,text"] + [f"v{i},customer,{t}" for i, t in enumerate(texts)]
+    lines[11] = "v10,customer,un,deux"  # a field too many: the reader rejects it
+    src = tmp_path / "verbatims.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from verbatim.score import score_files
+
+    res = score_files(artefact["path"], [src], tmp_path / "o.parquet", chunk_rows=8, cache=False, progress=False)
+    rej = pd.read_csv(res.rejects)
+    assert (res.total.read, res.total.scored, res.total.rejected) == (30, 29, 1)
+    assert rej["row"].tolist() == [11] and "fields but the header has 3" in rej["reason"].iloc[0]
+
+
+def test_a_parquet_input_keeps_its_named_index_as_ingest_does(artefact, small_sample, tmp_path):
+    from verbatim.ingest.readers import read_parquet
+    from verbatim.score import score_files
+
+    ids = [f"R{i}" for i in range(30)]
+    src = tmp_path / "in.parquet"  # a DataFrame saved with its index: ingest reads "ref" as a column
+    pd.DataFrame({"avis": _texts(small_sample, 30)}, index=pd.Index(ids, name="ref")).to_parquet(src)
+    assert read_parquet(src).frame["ref"].tolist() == ids
+    res = score_files(artefact["path"], [src], tmp_path / "o.parquet", chunk_rows=8, cache=False, progress=False,
+                      mapping={"source": "customer", "text": ["avis"], "id": "ref"})
+    assert pd.read_parquet(res.output)["id"].tolist() == ids and res.total.read == 30
+
+
+# --------------------------------------------------------------------------- labels are masked
+def test_score_masks_topic_labels_in_the_console_and_every_file(artefact, tmp_path):
+    from verbatim.score import render_alerts, score_files
+
+    pipe = artefact["pipe"]
+    segs = pipe.segments_
+    last = pd.to_datetime(segs["date"]).max().to_period("M")
+    nxt = (last + 1).to_timestamp() + pd.Timedelta(days=14)
+    irr = segs[(segs["source"] == "customer") & segs["irritant"] & (segs["topic"] >= 0)]
+    topic = int(irr["topic"].value_counts().index[0])
+    text = irr[irr["topic"] == topic]["text"].iloc[0]
+    model = tmp_path / "model"
+    shutil.copytree(artefact["path"], model)
+    topics = pd.read_parquet(model / "topics.parquet")
+    hit = (topics["source"] == "customer") & (topics["topic"] == topic)
+    topics.loc[hit, "label"] = "lefebvre · " + topics.loc[hit, "label"].astype(str)
+    topics.to_parquet(model / "topics.parquet", index=False)
+    pairs = pd.read_parquet(model / "mirror.parquet")
+    pairs["label_a"] = "vasseur · " + pairs["label_a"].astype(str)
+    pairs["label_b"] = "vasseur · " + pairs["label_b"].astype(str)
+    pairs.to_parquet(model / "mirror.parquet", index=False)
+    src = tmp_path / "batch.csv"
+    pd.DataFrame({"avis": [text] * 60 + ["merci pour l'accueil"] * 10,
+                  "date": nxt.strftime("%Y-%m-%d")}).to_csv(src, index=False)
+    out = tmp_path / "scored.csv"
+    res = score_files(model, [src], out, mapping={"source": "customer", "text": ["avis"], "date": "date"}, cache=False,
+                      progress=False)
+    console = render_alerts(res.alerts)  # what `verbatim score` prints after its counts
+    assert "[nom] · " in console  # the spike on the renamed topic is shown, its label masked
+    written = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.glob("scored*.csv")}
+    assert set(written) == {"scored.csv", "scored.segments.csv", "scored.rejects.csv", "scored.alerts.csv"}
+    for where, content in [("console", console), *written.items()]:
+        assert "lefebvre" not in content.lower() and "vasseur" not in content.lower(), where
+    scored = pd.read_csv(out)
+    assert scored["topic_label"].str.startswith("[nom] · ").sum() >= 60
+    assert scored["mirror_label"].dropna().str.startswith("[nom] · ").all()
+    from verbatim.score import ScoringModel
+
+    mirror = ScoringModel.load(model, cache=False).mirror_  # the labels of the mirrored pair, both ways
+    assert len(mirror) == 2 and all(label.startswith("[nom] · ") for _, _, label in mirror.values())
+    alerts = pd.read_csv(res.alerts_path)
+    assert alerts.loc[alerts["topic"] == topic, "topic_label"].str.startswith("[nom] · ").all()
+
+
+# --------------------------------------------------------------------------- one run at a time
+def test_a_second_run_on_a_locked_output_is_refused_in_one_line(artefact, small_sample, tmp_path):
+    from verbatim.score.resume import OutputLock
+
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"n": range(20), "avis": _texts(small_sample, 20)}).to_csv(src, index=False)
+    out = tmp_path / "o.parquet"
+    out.write_bytes(b"the first run's output")
+    args = ["score", artefact["path"], src, "--source", "customer", "--text", "avis", "--id", "n", "--no-cache",
+            "--no-progress"]
+    with OutputLock(out):  # a first run is writing o.parquet
+        r = _cli(args + ["-o", out], tmp_path)
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: another `verbatim score` (process {os.getpid()}) "
+                                                       f"is writing '{out}'"), r.stderr
+        from verbatim.errors import OutputError
+        from verbatim.score import score_files
+
+        with pytest.raises(OutputError, match="another `verbatim score`"):  # o.csv shares rejects and alerts
+            score_files(artefact["path"], [src], tmp_path / "o.csv", mapping={**MAPPING, "id": "n"}, cache=False,
+                        progress=False)
+        assert out.read_bytes() == b"the first run's output"  # nothing of the first run's was touched
+        assert sorted(p.name for p in tmp_path.glob(".o*")) == [".o.score.lock"]
+    r = _cli(args + ["-o", out], tmp_path)  # once the first run is over, the output is free
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_parquet(out)) == 20
+    assert not list(tmp_path.glob(".o*"))  # no lock, parts or temporary file left
+
+
+# --------------------------------------------------------------------------- a failed start
+def test_a_bogus_embedder_is_refused_first_even_with_a_warm_cache_and_leaves_nothing(artefact, small_sample,
+                                                                                       tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"n": range(20), "avis": _texts(small_sample, 20)}).to_csv(src, index=False)
+    out = tmp_path / "o.parquet"
+    args = ["score", artefact["path"], src, "--source", "customer", "--text", "avis", "--id", "n", "-o", out,
+            "--cache-dir", tmp_path / "cache", "--no-progress"]
+    assert _cli(args, tmp_path).returncode == 0  # warms the cache: no text left to embed
+    before = out.read_bytes()
+    for bad, message in [(["--embedder", "totally-bogus"], "error: unknown embedder 'totally-bogus'"),
+                         (["--embedder", "hash:32"], f"error: '{artefact['path']}' was fitted with embedder 'hash:64'")]:
+        r = _cli(args + bad, tmp_path)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip().splitlines()[-1].startswith(message), r.stderr
+        assert out.read_bytes() == before
+        assert not list(tmp_path.glob(".o*"))  # no parts folder, no lock
+
+
+def test_a_start_that_fails_in_the_first_chunk_leaves_no_interrupted_run(artefact, small_sample, tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"n": range(20), "avis": _texts(small_sample, 20)}).to_csv(src, index=False)
+    out = tmp_path / "o.parquet"
+    args = ["score", artefact["path"], src, "--source", "customer", "--text", "avis", "--id", "n", "-o", out,
+            "--no-cache", "--no-progress"]
+    assert any(not t.isascii() for t in _texts(small_sample, 20))
+    r = _cli(args + ["--encoding", "ascii"], tmp_path)  # found when the first chunk is read
+    assert r.returncode == 2, r.stderr
+    assert "cannot be read as ascii" in r.stderr.strip().splitlines()[-1]
+    assert not list(tmp_path.glob(".o*"))
+    r = _cli(args, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "interrupted run" not in r.stderr and "kept from the interrupted run" not in r.stdout
+
+
+# --------------------------------------------------------------------------- killed while assembling
+class _Killed(BaseException):
+    pass
+
+
+def test_killed_during_the_assembly_never_leaves_an_old_output_beside_new_files(artefact, small_sample, tmp_path,
+                                                                                 monkeypatch):
+    from verbatim.score import run as score_run
+    from verbatim.score import score_files
+
+    texts = _texts(small_sample, 90)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"n": [f"A{i}" for i in range(30)], "avis": texts[:30]}).to_csv(a, index=False)
+    pd.DataFrame({"n": [f"B{i}" for i in range(60)], "avis": texts[30:]}).to_csv(b, index=False)
+    out = tmp_path / "s.parquet"
+    kw = {"mapping": MAPPING, "chunk_rows": 25, "cache": False, "progress": False}
+    first = score_files(artefact["path"], [a], out, **kw)
+    assert set(pd.read_parquet(out)["id"]) == {f"A{i}" for i in range(30)}
+    real, calls = score_run.assemble, []
+
+    def dies_after_the_segments(files, dest, fmt, *args, **kwargs):
+        calls.append(dest)
+        if len(calls) == 2:
+            raise _Killed()
+        return real(files, dest, fmt, *args, **kwargs)
+
+    monkeypatch.setattr(score_run, "assemble", dies_after_the_segments)
+    with pytest.raises(_Killed):
+        score_files(artefact["path"], [b], out, **kw)
+    monkeypatch.undo()
+    assert set(pd.read_parquet(first.segments)["id"]) == {f"B{i}" for i in range(60)}  # the new segments …
+    assert not out.exists()  # … and no old output beside them: the run is not done
+    res = score_files(artefact["path"], [b], out, resume=True, **kw)
+    assert res.resumed_chunks == 3
+    ids = {f"B{i}" for i in range(60)}
+    assert set(pd.read_parquet(out)["id"]) == set(pd.read_parquet(res.segments)["id"]) == ids

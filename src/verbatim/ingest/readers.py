@@ -4,12 +4,18 @@ Every reader returns a :class:`RawTable`: a DataFrame with one row per input
 record (all columns as they were, nested JSON flattened to dotted names),
 each record's 1-based position in the file, and the records that could not
 even be parsed (with a reason). Nothing is dropped silently.
+
+CSV and Parquet are also read as streams of tables of bounded size (:func:`read_csv_chunks`,
+:func:`read_parquet_chunks`, what ``verbatim score`` reads): :func:`read_csv` is the CSV stream taken
+whole, so both commands decode, split and reject records by the same rules.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 import logging
 import re
@@ -17,7 +23,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
@@ -145,24 +151,48 @@ def _decode_line(line: bytes) -> tuple[str, int, bool]:
     return "".join(out), bad, saw
 
 
+class _LineDecoder:
+    """The per-line rule of :func:`decode` for a file that is not UTF-8 throughout: each line as UTF-8,
+    every byte that is not part of a valid UTF-8 sequence read as cp1252. Counts what it met, so the
+    whole file (:func:`_decode_lines`) and a stream of its lines (:func:`read_csv_chunks`) end with the
+    same encoding name and the same warning."""
+
+    def __init__(self, path: Path, bom: bool = False):
+        self.path, self.bom = path, bom
+        self.n_lines = self.n_bad = self.first_bad = 0
+        self.utf8_seen = False
+
+    def __call__(self, line: bytes) -> str:
+        self.n_lines += 1
+        text, bad, saw = _decode_line(line)
+        if bad:
+            self.n_bad += 1
+            self.first_bad = self.first_bad or self.n_lines
+        self.utf8_seen = self.utf8_seen or saw
+        return text
+
+    @property
+    def name(self) -> str:
+        """The encoding name so far (final once every line is decoded)."""
+        if not self.n_bad:
+            return "utf-8-sig" if self.bom else "utf-8"
+        return "utf-8+cp1252" if self.utf8_seen or self.bom else "cp1252"
+
+    def finish(self) -> str:
+        """The encoding name, with the warning when the file mixes encodings."""
+        if self.n_bad and (self.utf8_seen or self.bom):
+            log.warning("file '%s' mixes encodings: %d line(s) hold bytes that are not UTF-8 (first at line %d), "
+                        "read as cp1252; re-export it as UTF-8 to be sure of its accents", self.path, self.n_bad,
+                        self.first_bad)
+        return self.name
+
+
 def _decode_lines(data: bytes, path: Path, bom: bool = False) -> tuple[str, str]:
     """Decode a file that is not valid UTF-8 throughout (see :func:`decode`): valid UTF-8 stays UTF-8,
     every other byte is read as cp1252; the name says which encodings were met."""
-    parts: list[str] = []
-    n_bad = first_bad = 0
-    utf8_seen = False
-    for i, line in enumerate(data.splitlines(keepends=True), start=1):
-        text, bad, saw = _decode_line(line)
-        if bad:
-            n_bad += 1
-            first_bad = first_bad or i
-        utf8_seen = utf8_seen or saw
-        parts.append(text)
-    if utf8_seen or bom:
-        log.warning("file '%s' mixes encodings: %d line(s) hold bytes that are not UTF-8 (first at line %d), read "
-                    "as cp1252; re-export it as UTF-8 to be sure of its accents", path, n_bad, first_bad)
-        return "".join(parts), "utf-8+cp1252"
-    return "".join(parts), "cp1252"
+    dec = _LineDecoder(path, bom)
+    text = "".join(dec(line) for line in data.splitlines(keepends=True))
+    return text, dec.finish()
 
 
 def sniff_delimiter(text: str) -> str:
@@ -234,20 +264,46 @@ def _unique_header(header: list[str]) -> list[str]:
 class _Lines:
     """The physical lines of a text (split as ``io.StringIO(newline="")`` splits them: ``\n``, ``\r\n``
     or ``\r``), fed to :func:`csv.reader` one at a time so each record's first and last line are
-    known, and reading can start again at any line."""
+    known, and reading can start again at any line of the current record. Lines come from an iterator
+    and those before the current record are let go (:meth:`release`): memory holds one record."""
 
-    def __init__(self, text: str):
-        self.lines = io.StringIO(text, newline="").readlines()
+    def __init__(self, lines: Iterable[str]):
+        self._src = iter(lines)
+        self._buf: list[str] = []
+        self._base = 0  # file line index (0-based) of self._buf[0]
         self.pos = 0
 
     def __iter__(self) -> "_Lines":
         return self
 
     def __next__(self) -> str:
-        if self.pos >= len(self.lines):
+        i = self.pos - self._base
+        if i >= len(self._buf) and not self._pull():
             raise StopIteration
         self.pos += 1
-        return self.lines[self.pos - 1]
+        return self._buf[i]
+
+    def _pull(self) -> bool:
+        for line in self._src:
+            self._buf.append(line)
+            return True
+        return False
+
+    def at_end(self, pos: int) -> bool:
+        """Whether no line follows line index ``pos - 1``."""
+        return pos - self._base >= len(self._buf) and not self._pull()
+
+    def get(self, start: int, end: int) -> list[str]:
+        return self._buf[start - self._base:end - self._base]
+
+    def line(self, i: int) -> str:
+        return self._buf[i - self._base]
+
+    def release(self, upto: int) -> None:
+        """Forget the lines before line index ``upto`` (a thousand at a time)."""
+        if upto - self._base > 1024:
+            del self._buf[:upto - self._base]
+            self._base = upto
 
 
 def _fields_alone(line: str, delim: str) -> int:
@@ -303,23 +359,58 @@ def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
     A quote left open (``"`` at the start of a field, never closed where the field should end) would
     fold every following line into one field; such a record is rejected with its line number and
     reading starts again on the next line, so the records after it are read as a person sees them.
+    The whole file in one table: :func:`read_csv_chunks` with no chunk size.
     """
-    text, enc = decode(read_bytes(path), path, encoding)
-    text = text.replace("\x00", "")
-    if not text.strip():
+    return next(read_csv_chunks(path, None, encoding, delimiter))
+
+
+def read_csv_chunks(path: Path, chunk_rows: int | None, encoding: str | None = None,
+                    delimiter: str | None = None) -> Iterator[RawTable]:
+    """The records of a CSV file (plain or gzip) in tables of at most ``chunk_rows`` records each
+    (``None``: one table), read as a stream: the rules of :func:`read_csv` (it is this function),
+    memory bounded by one chunk whatever the file size. Rejected records ride with their chunk;
+    ``rows`` and ``lines`` count from the start of the file; at least one table is yielded.
+
+    Decoding is :func:`decode`'s, line by line: a BOM, then UTF-8 where a line is valid UTF-8 and
+    cp1252 for the other bytes (the ``encoding`` of the last table is the file's; earlier tables say
+    what was met so far). Only a UTF-16 file without a BOM, or one forced to ``utf-16``/``utf-32``, is
+    decoded whole, by :func:`decode`.
+    """
+    path = Path(path)
+    lines, decoding = _decoded_lines(path, encoding)
+    head: list[str] = []
+    size, blank, eof = 0, True, False
+    while not eof and (size <= _SNIFF_CHARS or blank):  # what sniff_delimiter reads, and the empty-file check
+        line = next(lines, None)
+        if line is None:
+            eof = True
+            break
+        head.append(line)
+        size += len(line)
+        blank = blank and not line.strip()
+    if blank:
         raise InputFileError(f"file '{path}' is empty; export it again with a header row and data")
-    delim = delimiter or sniff_delimiter(text)
-    feed = _Lines(text)
+    delim = delimiter or sniff_delimiter("".join(head))
+    feed = _Lines(itertools.chain(head, lines))
+    del head
     reader = csv.reader(feed, delimiter=delim, strict=False)
     header = read_header(reader, path)
     width = len(header)
     records: list[list[str]] = []
     rows: list[int] = []
-    lines: list[int] = []
+    at: list[int] = []
     rejects: list[dict[str, Any]] = []
+
+    def table(final: bool) -> RawTable:
+        frame = (pd.DataFrame(records, columns=header, dtype=object) if records
+                 else pd.DataFrame(columns=header, dtype=object))
+        return RawTable(path, frame, list(rows), list(rejects), "csv", decoding.finish() if final else decoding.name,
+                        delim, list(at))
+
     n = 0
     while True:
         start = feed.pos
+        feed.release(start)
         try:
             rec = next(reader)
         except StopIteration:
@@ -327,35 +418,160 @@ def read_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
         except csv.Error as ex:  # malformed quoting that even the lax reader refuses
             n += 1
             rejects.append({"row": n, "line": start + 1, "reason": f"unparseable CSV record ({ex})", "raw": ""})
-            continue
-        end = feed.pos
-        if not rec or (len(rec) == 1 and not rec[0].strip()):
-            continue  # blank line: not a record
-        n += 1
-        if end - start > 1 or (end >= len(feed.lines) and '"' in feed.lines[start]):
-            why = _runaway(rec, feed.lines[start:end], end >= len(feed.lines), width, delim)
+        else:
+            end = feed.pos
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                continue  # blank line: not a record
+            n += 1
+            at_end = feed.at_end(end)
+            first = feed.line(start)
+            why = None
+            if end - start > 1 or (at_end and '"' in first):
+                why = _runaway(rec, feed.get(start, end), at_end, width, delim)
             if why:
                 rejects.append({"row": n, "line": start + 1,
                                 "reason": f"unbalanced quote: {why} (line {start + 1}); close or remove it",
-                                "raw": feed.lines[start].rstrip("\r\n")[:2000]})
+                                "raw": first.rstrip("\r\n")[:2000]})
                 feed.pos = start + 1  # read again from the next line
                 reader = csv.reader(feed, delimiter=delim, strict=False)
-                continue
-        if len(rec) > width and not any(v.strip() for v in rec[width:]):
-            rec = rec[:width]
-        if len(rec) != width:
-            rejects.append({
-                "row": n, "line": start + 1,
-                "reason": f"record has {len(rec)} fields but the header has {width} "
-                          f"(an unquoted '{delim}' or a cut line?)",
-                "raw": delim.join(rec)[:2000],
-            })
+            else:
+                if len(rec) > width and not any(v.strip() for v in rec[width:]):
+                    rec = rec[:width]
+                if len(rec) != width:
+                    rejects.append({
+                        "row": n, "line": start + 1,
+                        "reason": f"record has {len(rec)} fields but the header has {width} "
+                                  f"(an unquoted '{delim}' or a cut line?)",
+                        "raw": delim.join(rec)[:2000],
+                    })
+                else:
+                    records.append(rec)
+                    rows.append(n)
+                    at.append(start + 1)
+        if chunk_rows is not None and len(records) + len(rejects) >= chunk_rows:
+            yield table(final=False)
+            records, rows, at, rejects = [], [], [], []
+    if records or rejects or n == 0 or chunk_rows is None:
+        yield table(final=True)
+    else:
+        decoding.finish()
+
+
+#: decoded characters :func:`sniff_delimiter` reads
+_SNIFF_CHARS = 200_000
+#: bytes read at a time when a file is streamed
+_BLOCK_BYTES = 1 << 20
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The bytes of a file (gzip decompressed), a block at a time, with :func:`read_bytes`' messages."""
+    if not path.exists():
+        raise InputFileError(f"file '{path}' does not exist; check the path")
+    if path.is_dir():
+        raise InputFileError(f"'{path}' is a folder, not a file; give the path of a file inside it")
+    try:
+        with open(path, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        fh = gzip.open(path, "rb") if gz else open(path, "rb")
+    except OSError as ex:
+        raise InputFileError(f"file '{path}' cannot be read ({ex.strerror or ex}); check its permissions") from None
+    with fh:
+        while True:
+            try:
+                block = fh.read(_BLOCK_BYTES)
+            except (OSError, EOFError, zlib.error) as ex:
+                if gz:
+                    raise InputFileError(f"file '{path}' looks gzip-compressed but cannot be decompressed ({ex}); "
+                                         f"re-export it") from None
+                raise InputFileError(f"file '{path}' cannot be read ({ex.strerror or ex}); check its permissions") from None
+            if not block:
+                return
+            yield block
+
+
+def _split_lines(pieces: Iterable, empty) -> Iterator:
+    """Pieces of bytes or text cut into physical lines (``\n``, ``\r\n`` or ``\r``, kept), as
+    ``splitlines(keepends=True)`` cuts the whole."""
+    rest = empty
+    for piece in pieces:
+        if not piece:
             continue
-        records.append(rec)
-        rows.append(n)
-        lines.append(start + 1)
-    frame = pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
-    return RawTable(path, frame, rows, rejects, "csv", enc, delim, lines)
+        whole = rest + piece
+        lines = whole.splitlines(keepends=True) if isinstance(whole, bytes) else \
+            io.StringIO(whole, newline="").readlines()
+        rest = lines.pop() if lines and not lines[-1].endswith(b"\n" if isinstance(whole, bytes) else "\n") else empty
+        yield from lines
+    if rest:
+        yield rest
+
+
+class _Decoding:
+    """The encoding a stream of lines was decoded with (see :func:`_decoded_lines`)."""
+
+    def __init__(self, name: str = "", lines: _LineDecoder | None = None):
+        self._name, self.lines = name, lines
+
+    @property
+    def name(self) -> str:
+        return self.lines.name if self.lines is not None else self._name
+
+    def finish(self) -> str:
+        return self.lines.finish() if self.lines is not None else self._name
+
+
+def _decoded_lines(path: Path, encoding: str | None) -> tuple[Iterator[str], _Decoding]:
+    """The text lines of a file, decoded as :func:`decode` decodes the whole (NUL characters removed),
+    read a block at a time; with what tells the encoding once they are read."""
+    blocks = _blocks(path)
+    first = next(blocks, b"")
+    every = itertools.chain([first], blocks)
+    if encoding and not first:
+        return iter(()), _Decoding(encoding)  # an empty file is empty in any encoding
+    if encoding:
+        try:
+            info = codecs.lookup(encoding)
+            if not getattr(info, "_is_text_encoding", True):
+                raise LookupError(f"'{encoding}' is not a text encoding; use codecs.decode() to handle arbitrary codecs")
+        except LookupError as ex:
+            raise InputFileError(f"file '{path}' cannot be read as {encoding}: {ex}; drop --encoding to detect it") from None
+        if info.name in ("utf-16", "utf-32"):  # a stream needs their BOM, a whole decode reads the machine's order
+            text, enc = decode(read_bytes(path), path, encoding)
+            return _no_nul(iter(io.StringIO(text, newline="").readlines())), _Decoding(enc)
+        text = _incremental(info.incrementaldecoder(errors="strict"), every, path, encoding)
+        return _no_nul(_split_lines(text, "")), _Decoding(encoding)
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = _incremental(codecs.getincrementaldecoder("utf-16")(errors="replace"), every, path, "utf-16")
+        return _no_nul(_split_lines(text, "")), _Decoding("utf-16")
+    if first[:4096].count(b"\x00") > len(first[:4096]) // 4:  # UTF-16 without a BOM, perhaps: decode() tells
+        text, enc = decode(read_bytes(path), path)
+        return _no_nul(iter(io.StringIO(text, newline="").readlines())), _Decoding(enc)
+    bom = first.startswith(b"\xef\xbb\xbf")
+    dec = _LineDecoder(path, bom)
+    if bom:
+        every = itertools.chain([first[3:]], blocks)
+    return _no_nul(map(dec, _split_lines(every, b""))), _Decoding(lines=dec)
+
+
+def _no_nul(lines: Iterable[str]) -> Iterator[str]:
+    for line in lines:
+        yield line.replace("\x00", "")
+
+
+def _incremental(decoder, blocks: Iterable[bytes], path: Path, encoding: str) -> Iterator[str]:
+    """Text of ``blocks`` through an incremental ``decoder``; a decoding error is told with its position
+    in the file, as a decode of the whole file tells it."""
+    done = 0
+    for block in itertools.chain(blocks, [None]):
+        pending = len(decoder.getstate()[0])
+        try:
+            yield decoder.decode(block if block is not None else b"", final=block is None)
+        except UnicodeDecodeError as ex:
+            at = done - pending
+            where = (f"byte 0x{ex.object[ex.start]:02x} in position {at + ex.start}" if ex.end == ex.start + 1
+                     else f"bytes in position {at + ex.start}-{at + ex.end - 1}")
+            raise InputFileError(f"file '{path}' cannot be read as {encoding}: '{ex.encoding}' codec can't decode "
+                                 f"{where}: {ex.reason}; drop --encoding to detect it") from None
+        done += len(block or b"")
 
 
 def read_xlsx(path: Path, sheet: str | int | None = None) -> RawTable:
@@ -474,16 +690,56 @@ def read_parquet(path: Path) -> RawTable:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.ParquetFile(path).read()
-        # column names as text, unique (integer names, or two columns of one name, would lose data)
-        table = table.rename_columns(_unique_header([str(c) for c in table.column_names]))
-        frame = table.to_pandas(ignore_metadata=True)  # a named index stays a column: nothing dropped
-        frame = frame.drop(columns=[c for c in frame.columns if re.fullmatch(r"__index_level_\d+__", c)])
+        frame = _parquet_frame(pq.ParquetFile(path).read())
     except Exception as ex:  # noqa: BLE001 - pyarrow raises many kinds for broken files
-        raise InputFileError(f"file '{path}' is not a readable Parquet file ({type(ex).__name__}: "
-                             f"{show(' '.join(str(ex).split()), 160)})") from None
-    frame = frame.reset_index(drop=True).astype(object)
+        raise _parquet_error(path, ex) from None
     return RawTable(path, frame, list(range(1, len(frame) + 1)), [], "parquet")
+
+
+def read_parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RawTable]:
+    """The rows of a Parquet file in tables of at most ``chunk_rows`` rows (row batches, bounded memory),
+    with the column rules of :func:`read_parquet`; at least one table is yielded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"file '{path}' does not exist; check the path")
+    if path.is_dir():
+        raise InputFileError(f"'{path}' is a folder, not a file; give the path of a file inside it")
+    try:
+        pf = pq.ParquetFile(path)
+        batches = pf.iter_batches(batch_size=chunk_rows)
+    except Exception as ex:  # noqa: BLE001 - pyarrow raises many kinds for broken files
+        raise _parquet_error(path, ex) from None
+    start = 0
+    while True:
+        try:
+            batch = next(batches, None)
+            frame = _parquet_frame(pa.Table.from_batches([batch]) if batch is not None
+                                   else pf.schema_arrow.empty_table())
+        except Exception as ex:  # noqa: BLE001
+            raise _parquet_error(path, ex) from None
+        if batch is None and start:
+            return
+        yield RawTable(path, frame, list(range(start + 1, start + len(frame) + 1)), [], "parquet")
+        start += len(frame)
+        if batch is None:
+            return
+
+
+def _parquet_frame(table) -> pd.DataFrame:
+    """A Parquet table as raw records: column names as text and unique (integer names, or two columns of
+    one name, would lose data), a named index kept as a column, every value as it is."""
+    table = table.rename_columns(_unique_header([str(c) for c in table.column_names]))
+    frame = table.to_pandas(ignore_metadata=True)
+    frame = frame.drop(columns=[c for c in frame.columns if re.fullmatch(r"__index_level_\d+__", c)])
+    return frame.reset_index(drop=True).astype(object)
+
+
+def _parquet_error(path: Path, ex: Exception) -> InputFileError:
+    return InputFileError(f"file '{path}' is not a readable Parquet file ({type(ex).__name__}: "
+                          f"{show(' '.join(str(ex).split()), 160)})")
 
 
 def _flatten(obj: Any, prefix: str = "", out: dict | None = None) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..artefact import read_manifest
 from ..config import Config, from_saved
 from ..embed import EmbeddingCache, embed_texts, get_embedder
 from ..errors import ArtefactError, EmbedderError
+from ..privacy import mask_label
 from ..segment import segment
 from ..textprep import encoder_input
 
@@ -65,8 +67,9 @@ class ScoringModel:
     """A saved pipeline loaded for scoring (see module doc).
 
     ``ScoringModel.load(path)`` reads the artefact; ``embedder`` overrides the one the manifest names
-    (its id must match), ``cache`` is the embedding cache root (True: the project's cache, False/None:
-    memory only).
+    (its id must match, checked at load), ``cache`` is the embedding cache root (True: the project's
+    cache, False/None: memory only). Topic labels (``labels_``, the mirror's) are masked by
+    :func:`verbatim.privacy.mask_label` with the artefact's ``[privacy]`` settings (without the NER).
     """
 
     def __init__(self, path: str | Path | None = None, embedder: Any = None, cache: str | Path | bool | None = True):
@@ -98,11 +101,18 @@ class ScoringModel:
             topics = pd.read_parquet(path / "topics.parquet", columns=["source", "topic", "label"])
         except (OSError, ValueError, KeyError) as ex:
             raise ArtefactError(f"'{path}' has no readable topics.parquet ({ex}); refit it") from None
-        self.labels_ = {(str(s), int(t)): str(lab) for s, t, lab in topics.itertuples(index=False)}
-        self.mirror_ = self._mirror_map(path)
+        # labels are shown (console) and written (scored rows, segments, alerts): masked by the report's
+        # masker and the artefact's privacy settings, its NER left out: spaCy would import torch and cost
+        # seconds at every start, and labels are lowercase words, where the NER adds only first names that
+        # are also ordinary words ("claire"); every known first name and surname in a label is masked
+        privacy = replace(self.config_.privacy, ner=False)
+        self.labels_ = {(str(s), int(t)): mask_label(str(lab), privacy) for s, t, lab in topics.itertuples(index=False)}
+        self.mirror_ = {k: (other, t, mask_label(lab, privacy)) for k, (other, t, lab) in self._mirror_map(path).items()}
         self.warned_: set[str] = set()
         self._embedder = None
         self._cache = None
+        if embedder is not None:
+            self.embedder_  # noqa: B018 - an embedder given must be the one fit used, checked before any work
         return self
 
     @staticmethod

@@ -7,6 +7,11 @@ never happened. ``--resume`` keeps the committed chunks of a run with the same i
 chunk size and scores the others; the final files are assembled from the parts in chunk order into a
 temporary file that replaces the output in one rename, then the parts are removed. Killed at any
 point (kill -9 included), a rerun with ``--resume`` produces every input row exactly once.
+
+The main output is written last and its presence means the run is done: an old output is removed
+before the files beside it are replaced (:func:`remove_stale`), so a kill during the assembly never
+leaves an old output beside new segments. One run at a time writes an output (:class:`OutputLock`):
+a second run on it is refused with a one-line error, never left to corrupt the first.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import OutputError
-from ..fileio import atomic_path, safe_csv_frame
+from ..fileio import atomic_path, safe_csv_frame, with_suffix_name
 
 log = logging.getLogger("verbatim")
 
@@ -31,6 +36,74 @@ def input_fingerprint(path: str | Path) -> dict[str, Any]:
     """Cheap identity of an input file (size and modification time: hashing a huge file would cost a read)."""
     st = Path(path).stat()
     return {"path": str(Path(path).resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+class OutputLock:
+    """An advisory lock (``flock``) on a hidden file beside an output, held while a run writes it.
+
+    Outputs of one name stem share a lock (``scored.csv`` and ``scored.parquet`` write the same
+    ``scored.rejects.csv``). The kernel releases the lock when its process dies, kill -9 included, so a
+    killed run never blocks the next; the file is removed, still locked, when the run ends. Where
+    ``flock`` does not exist (Windows) runs are not guarded.
+    """
+
+    def __init__(self, output: str | Path):
+        self.output = Path(output)
+        self.path = self.output.with_name(f".{with_suffix_name(self.output, '').name}.score.lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> "OutputLock":
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no advisory locks on this platform
+            return self
+        while True:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as ex:
+                raise OutputError(f"cannot write beside '{self.output}' ({ex.strerror}); choose another output "
+                                  f"path") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+                os.close(fd)
+                who = f" (process {holder})" if holder.isdigit() else ""
+                raise OutputError(f"another `verbatim score`{who} is writing '{self.output}'; wait for it to end "
+                                  f"or choose another output path") from None
+            except OSError as ex:  # a file system without locks (some network mounts)
+                os.close(fd)
+                log.warning("cannot lock %s (%s): runs on it at the same time are not prevented", self.path,
+                            ex.strerror)
+                return self
+            try:  # the run that held it may have removed the file just before: lock the one that is there
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except OSError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode("ascii"))
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            self.path.unlink(missing_ok=True)  # still locked: a run that opened it retries on a new file
+            os.close(self._fd)
+            self._fd = None
+
+
+def remove_stale(output: Path) -> None:
+    """Remove an old main output before the files beside it are replaced (see module doc)."""
+    try:
+        output.unlink(missing_ok=True)
+    except IsADirectoryError:
+        raise OutputError(f"'{output}' is a folder; choose a file name for the output") from None
+    except OSError as ex:
+        raise OutputError(f"cannot replace '{output}' ({ex.strerror}); check its permissions") from None
 
 
 class Parts:

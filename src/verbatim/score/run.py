@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from ..config import FileSpec, IngestConfig
+from ..embed import get_embedder
 from ..errors import ConfigError, InputFileError
 from ..fileio import with_suffix_name, write_csv
 from .model import ScoringModel, score_verbatims
-from .resume import Parts, assemble, input_fingerprint, output_format
+from .resume import OutputLock, Parts, assemble, input_fingerprint, output_format, remove_stale
 from .stream import Chunk, iter_chunks, raw_tables
 
 log = logging.getLogger("verbatim")
@@ -81,7 +82,11 @@ class ScoreResult:
 
 # -- which mapping each file gets --------------------------------------------------------------------
 def _columns(spec: FileSpec) -> list[str]:
-    return [str(c) for c in next(iter(raw_tables(spec, 1))).frame.columns]
+    tables = raw_tables(spec, 1)
+    try:
+        return [str(c) for c in next(iter(tables)).frame.columns]
+    finally:
+        getattr(tables, "close", lambda: None)()  # a stream read no further: its file is closed now
 
 
 def resolve_specs(files: Sequence[str | Path], mapping: dict[str, Any] | None,
@@ -236,6 +241,8 @@ def score_files(model: str | Path | ScoringModel, files: Sequence[str | Path], o
     ``tcp://host:port`` (see :mod:`verbatim.score.distributed`).
     """
     t0 = time.perf_counter()
+    if embedder is not None and not isinstance(model, ScoringModel):
+        get_embedder(embedder)  # an unknown embedder fails first, whether or not the cache is warm
     if not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ConfigError(f"chunk_rows must be a positive integer; got {chunk_rows!r}")
     if not files:
@@ -252,10 +259,55 @@ def score_files(model: str | Path | ScoringModel, files: Sequence[str | Path], o
     for spec, _ in specs:  # a wrong source label fails before anything is read
         if spec.source is not None:
             icfg.canonical_source(spec.source)
-    parts = Parts(output)
-    state = {"model": m.fingerprint(), "inputs": [input_fingerprint(s.path) for s, _ in specs], "chunk_rows": chunk_rows,
-             "mapping": [repr(s) for s, _ in specs], "format": fmt}
-    resumed = parts.prepare(state, resume)
+    with OutputLock(output):  # one run at a time on one output
+        parts = Parts(output)
+        state = {"model": m.fingerprint(), "inputs": [input_fingerprint(s.path) for s, _ in specs],
+                 "chunk_rows": chunk_rows, "mapping": [repr(s) for s, _ in specs], "format": fmt}
+        resumed = parts.prepare(state, resume)
+        try:
+            infos = _score_parts(m, specs, icfg, parts, chunk_rows, dask, progress)
+        except BaseException:
+            if not parts.done_names():  # a failed start leaves nothing behind
+                parts.remove()
+            raise
+        counts = [FileScoreCounts(str(s.path)) for s, _ in specs]
+        for i in infos:
+            c = counts[i["file_index"]]
+            for a in ("read", "scored", "rejected", "verbatims", "segments"):
+                setattr(c, a, getattr(c, a) + int(i[a]))
+        for c in counts:
+            if c.read != c.scored + c.rejected:  # an internal bug, never a user mistake
+                raise RuntimeError(f"row accounting does not reconcile for {c.file}: {c}")
+        res = _assemble_outputs(m, parts, output, fmt, infos, sum(c.verbatims for c in counts))
+        parts.remove()
+    res.files, res.seconds, res.resumed_chunks = counts, time.perf_counter() - t0, resumed
+    for i in infos:
+        if "worker" in i:
+            res.worker_loads[i["worker"]] = max(res.worker_loads.get(i["worker"], 0), int(i["model_loads"]))
+    return res
+
+
+def _assemble_outputs(m: ScoringModel, parts: Parts, output: Path, fmt: str, infos: list[dict[str, Any]],
+                      n_verbatims: int) -> ScoreResult:
+    """The final files from the committed parts; the main output last (its presence means done), and an
+    old one removed first, so a kill on the way never leaves it beside the new files."""
+    seg_path = with_suffix_name(output, f".segments.{fmt}")
+    rej_path = with_suffix_name(output, ".rejects.csv")
+    alerts_path = with_suffix_name(output, ".alerts.csv")
+    remove_stale(output)
+    assemble(parts.files("segments"), seg_path, fmt)
+    assemble(parts.files("rejects"), rej_path, "csv")
+    alerts = batch_alerts(m, infos)
+    write_csv(alerts, alerts_path)
+    n = assemble(parts.files("scored"), output, fmt)
+    if n != n_verbatims:
+        raise RuntimeError(f"{output}: wrote {n} rows but the chunks scored {n_verbatims}")
+    return ScoreResult(output, seg_path, rej_path, alerts_path, alerts)
+
+
+def _score_parts(m: ScoringModel, specs: list[tuple[FileSpec, bool]], icfg: IngestConfig, parts: Parts,
+                 chunk_rows: int, dask: str | None, progress: bool | None) -> list[dict[str, Any]]:
+    """Score and commit every chunk not committed yet; returns the committed chunks' counts, in order."""
     period = m.config_.polarity.period
     show = progress if progress is not None else True
     bar = None
@@ -291,33 +343,7 @@ def score_files(model: str | Path | ScoringModel, files: Sequence[str | Path], o
     finally:
         if bar is not None:
             bar.close()
-    names = parts.done_names()
-    infos = [parts.info(n) for n in names]
-    counts = [FileScoreCounts(str(s.path)) for s, _ in specs]
-    for i in infos:
-        c = counts[i["file_index"]]
-        for a in ("read", "scored", "rejected", "verbatims", "segments"):
-            setattr(c, a, getattr(c, a) + int(i[a]))
-    for c in counts:
-        if c.read != c.scored + c.rejected:  # an internal bug, never a user mistake
-            raise RuntimeError(f"row accounting does not reconcile for {c.file}: {c}")
-    seg_path = with_suffix_name(output, f".segments.{fmt}")
-    rej_path = with_suffix_name(output, ".rejects.csv")
-    alerts_path = with_suffix_name(output, ".alerts.csv")
-    assemble(parts.files("segments"), seg_path, fmt)
-    assemble(parts.files("rejects"), rej_path, "csv")
-    alerts = batch_alerts(m, infos)
-    write_csv(alerts, alerts_path)
-    n = assemble(parts.files("scored"), output, fmt)  # the main output last: its presence means done
-    if n != sum(c.verbatims for c in counts):
-        raise RuntimeError(f"{output}: wrote {n} rows but the chunks scored {sum(c.verbatims for c in counts)}")
-    parts.remove()
-    loads: dict[str, int] = {}
-    for i in infos:
-        if "worker" in i:
-            loads[i["worker"]] = max(loads.get(i["worker"], 0), int(i["model_loads"]))
-    return ScoreResult(output, seg_path, rej_path, alerts_path, alerts, counts, time.perf_counter() - t0, resumed,
-                       loads)
+    return [parts.info(n) for n in parts.done_names()]
 
 
 def score(data: pd.DataFrame, model: str | Path | ScoringModel, *, segments: bool = False,
