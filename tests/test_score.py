@@ -251,17 +251,22 @@ def test_kill_9_at_random_points_then_resume_gives_every_row_exactly_once(artefa
 
 
 # --------------------------------------------------------------------------- alerts
+def _spike_case(pipe):
+    """The largest customer irritant topic, one of its texts and a date in the month after the fit's last."""
+    segs = pipe.segments_
+    last = pd.to_datetime(segs["date"]).max().to_period("M")
+    nxt = (last + 1).to_timestamp() + pd.Timedelta(days=14)
+    irr = segs[(segs["source"] == "customer") & segs["irritant"] & (segs["topic"] >= 0)]
+    topic = int(irr["topic"].value_counts().index[0])
+    return segs, last, nxt, topic, irr[irr["topic"] == topic]["text"].iloc[0]
+
+
 def test_spike_alerts_against_history_and_their_settings_take_effect(artefact, tmp_path):
     import verbatim
     from verbatim.score import score_files
 
     pipe = artefact["pipe"]
-    segs = pipe.segments_
-    last = pd.to_datetime(segs["date"]).max().to_period("M")
-    nxt = (last + 1).to_timestamp() + pd.Timedelta(days=14)
-    irr = segs[(segs["source"] == "customer") & segs["irritant"] & (segs["topic"] >= 0)]
-    topic = irr["topic"].value_counts().index[0]
-    text = irr[irr["topic"] == topic]["text"].iloc[0]
+    segs, last, nxt, topic, text = _spike_case(pipe)
     batch = pd.DataFrame({"avis": [text] * 60 + ["merci pour l'accueil"] * 10, "date": nxt.strftime("%Y-%m-%d")})
     f = tmp_path / "batch.csv"
     batch.to_csv(f, index=False)
@@ -413,12 +418,7 @@ def test_score_masks_topic_labels_in_the_console_and_every_file(artefact, tmp_pa
     from verbatim.score import render_alerts, score_files
 
     pipe = artefact["pipe"]
-    segs = pipe.segments_
-    last = pd.to_datetime(segs["date"]).max().to_period("M")
-    nxt = (last + 1).to_timestamp() + pd.Timedelta(days=14)
-    irr = segs[(segs["source"] == "customer") & segs["irritant"] & (segs["topic"] >= 0)]
-    topic = int(irr["topic"].value_counts().index[0])
-    text = irr[irr["topic"] == topic]["text"].iloc[0]
+    segs, last, nxt, topic, text = _spike_case(pipe)
     model = tmp_path / "model"
     shutil.copytree(artefact["path"], model)
     topics = pd.read_parquet(model / "topics.parquet")
