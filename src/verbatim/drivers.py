@@ -21,6 +21,7 @@ from scipy import stats
 
 from .numerics import rounded
 from .polarity import infer_scale
+from .respondent import respondents
 
 DRIVER_COLUMNS = ["source", "topic", "topic_label", "scale", "n_responses", "share", "mean_with", "mean_without",
                   "gain_if_removed", "nps_gain_if_removed", "coef", "coef_low", "coef_high", "p_value",
@@ -49,16 +50,8 @@ def ols_hc3(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return beta, np.sqrt(np.clip(np.diag(cov), 0, None))
 
 
-def response_key(segments: pd.DataFrame) -> str:
-    """The column naming one scored response: ``record_id`` (the input row, which holds the fields of a
-    pros/cons survey answer under one score) when every segment has one, else ``id``."""
-    if "record_id" in segments and segments["record_id"].notna().all():
-        return "record_id"
-    return "id"
-
-
 def verbatim_topic_matrix(segments: pd.DataFrame, on: str = "irritant") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per response of one source (see :func:`response_key`): its score, and a boolean column per topic
+    """Per respondent of one source (:func:`~verbatim.respondent.respondents`): its score, and a boolean column per topic
     (outliers left out)."""
     seg = segments[segments["topic"] >= 0]
     if on == "irritant":
@@ -67,9 +60,9 @@ def verbatim_topic_matrix(segments: pd.DataFrame, on: str = "irritant") -> tuple
         seg = seg[seg["irritant"].astype(bool)]
     elif on != "mention":
         raise ValueError(f"on must be one of 'irritant', 'mention'; got {on!r}")
-    key = response_key(segments)
-    scores = segments.groupby(key, sort=True)["score"].first()
-    ind = pd.crosstab(seg[key], seg["topic"]).reindex(scores.index, fill_value=0) > 0
+    who = respondents(segments)
+    scores = segments["score"].groupby(who, sort=True).first()
+    ind = pd.crosstab(who.loc[seg.index], seg["topic"]).reindex(scores.index, fill_value=0) > 0
     return scores.to_frame("score"), ind
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 
 from .config import PrivacyConfig
 from .errors import ConfigError, did_you_mean, show
+from .respondent import respondents  # noqa: F401  (the one rule; digest.select reads it from here)
 
 log = logging.getLogger("verbatim")
 
@@ -484,18 +485,6 @@ def mask_labels(frame: pd.DataFrame, columns: Iterable[str], privacy: PrivacyCon
 
 
 # -- anonymity -----------------------------------------------------------------------------------------------
-def respondents(frame: pd.DataFrame) -> pd.Series:
-    """The respondent of each row (the one rule for counting people, not texts): its ``record_id`` (the input
-    row, shared by the pros and cons of one answer) where it has one, else its ``id``. Decided row by row, so
-    one input without ``record_id`` does not turn every other input's pros/cons pair into two people."""
-    ids = frame["id"].astype(object)
-    if "record_id" not in frame:
-        return ids.astype(str)
-    rec = frame["record_id"].astype(object)
-    has = rec.notna() & (rec.astype(str).str.strip() != "")
-    return rec.where(has, ids).astype(str)
-
-
 def group_columns(frame: pd.DataFrame, privacy: PrivacyConfig | None = None) -> list[str]:
     """The configured grouping columns (``period`` only when the output has one). A configured column that
     ``frame`` lacks cannot be honoured: :class:`~verbatim.errors.ConfigError`, never a silently wider group."""

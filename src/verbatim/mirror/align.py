@@ -50,6 +50,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..config import Matching, MirrorConfig
 from ..numerics import stable_order
+from ..respondent import respondents
 from ..textnorm import strip_accents
 
 
@@ -154,11 +155,6 @@ class SourceTopics:
         return centroids(self.embeddings, self.labels, self.k, self.center)
 
 
-def record_ids(segments: pd.DataFrame) -> pd.Series:
-    """The verbatim each segment comes from (``record_id``, else ``id``): the independent unit of resampling."""
-    return segments["record_id"] if "record_id" in segments else segments["id"]
-
-
 def source_topics(segments: pd.DataFrame, embeddings: np.ndarray, source: str,
                   keep: set[int] | None = None) -> SourceTopics:
     """The segments of ``source`` in a topic (in ``keep`` when given)."""
@@ -170,7 +166,7 @@ def source_topics(segments: pd.DataFrame, embeddings: np.ndarray, source: str,
     topics = segments["topic"].to_numpy()[rows]
     ids = np.unique(topics)
     labels = np.searchsorted(ids, topics)
-    groups = pd.factorize(record_ids(segments).to_numpy()[rows])[0]
+    groups = pd.factorize(respondents(segments).to_numpy()[rows])[0]
     return SourceTopics(source, ids, labels, np.asarray(embeddings[rows], np.float32), groups, rows)
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..config import Hypothesis, MirrorConfig
 from ..textfr import content_words
-from .align import record_ids
+from ..respondent import respondents
 from .linkage import unit_linkage
 from .reliability import META_RHO, disattenuated, icc, power, r_interval, units_needed, warnings_for
 from .stats import holm_adjusted
@@ -68,7 +68,7 @@ def hypothesis_counts(segments: pd.DataFrame, source: str, hits: np.ndarray, by:
                       ) -> tuple[pd.Series, pd.Series]:
     """Per unit: respondents speaking of it (``k``) and respondents (``n``) of ``source``."""
     m = (segments["source"] == source).to_numpy()
-    d = pd.DataFrame({"unit": segments[by].to_numpy()[m], "rec": record_ids(segments).astype(str).to_numpy()[m],
+    d = pd.DataFrame({"unit": segments[by].to_numpy()[m], "rec": respondents(segments).to_numpy()[m],
                       "hit": np.asarray(hits, bool)[m]}).dropna(subset=["unit"])
     per = d.groupby(["unit", "rec"], sort=True)["hit"].any().groupby(level=0).agg(["sum", "size"])
     return per["sum"].astype(float), per["size"].astype(float)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..respondent import respondents
+
 
 def _per_record(segments: pd.DataFrame, source: str, topics: set[int], irritant: np.ndarray, by: str | None
                 ) -> pd.DataFrame:
     m = (segments["source"] == source).to_numpy() & irritant
     s = segments.loc[m]
-    rec = s["record_id"] if "record_id" in s else s["id"]
+    rec = respondents(s)
     df = pd.DataFrame({"rec": rec.to_numpy(), "vol": 1, "mir": s["topic"].isin(list(topics)).to_numpy().astype(int),
                        "unit": s[by].to_numpy() if by and by in s else "(all)"})
     return df.groupby(["unit", "rec"], sort=True, dropna=False)[["vol", "mir"]].sum().reset_index()

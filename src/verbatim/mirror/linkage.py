@@ -46,6 +46,7 @@ from .stats import _pvalue, min_p_combined, permutation_corr, size_blocks, unit_
 log = logging.getLogger("verbatim")
 
 from ..config import Alternative, PeriodName as Period  # noqa: E402  (the choices live with the configuration)
+from ..respondent import respondents  # noqa: E402
 _FREQ = {"month": "M", "quarter": "Q", "week": "W", "year": "Y"}
 TOO_LITTLE = "too little data"
 NO_VARIATION = "no irritant topic varies across units on one side"
@@ -97,7 +98,7 @@ def count_table(segments: pd.DataFrame, source: str, topic: "int | list[int]", b
     m = (segments["source"] == source).to_numpy()
     s = segments.loc[m, [c for c in ("record_id", "id", by, "date", "topic") if c in segments]].copy()
     s["_hit"] = np.isin(s["topic"].to_numpy(), np.atleast_1d(topic)) & irritant[m]
-    s["_rec"] = s["record_id"] if "record_id" in s else s["id"]
+    s["_rec"] = respondents(s).to_numpy()
     keys = [by]
     if period is not None:
         s["period"] = period_keys(s["date"], period)

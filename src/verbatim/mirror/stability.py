@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..topics.stability import MIN_STABILITY, matched_clusters
-from .align import record_ids
+from ..respondent import respondents
 from .linkage import linkage_rates
 
 
@@ -41,7 +41,7 @@ def refit_labels(pipeline, segments: pd.DataFrame, source: str) -> np.ndarray | 
 
 def _unit_rates(segments: pd.DataFrame, source: str, hits: np.ndarray, by: str, units: list) -> tuple:
     m = (segments["source"] == source).to_numpy()
-    d = pd.DataFrame({"unit": segments[by].to_numpy()[m], "rec": record_ids(segments).astype(str).to_numpy()[m],
+    d = pd.DataFrame({"unit": segments[by].to_numpy()[m], "rec": respondents(segments).to_numpy()[m],
                       "hit": hits[m]}).dropna(subset=["unit"])
     per = d.groupby(["unit", "rec"], sort=False)["hit"].any().groupby(level=0).agg(["sum", "size"])
     per = per.reindex(units)

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from ..numerics import unit_snap
 from ..topics.cluster import weighted_ward_tree
-from .align import record_ids
+from ..respondent import respondents
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def element_counts(segments: pd.DataFrame, source: str, els: list[Element], by: 
     """Per unit (rows, in ``units`` order, default every unit of the source, sorted): respondents ``n`` and,
     per element (columns), respondents with an irritant segment in one of its topics."""
     m = (segments["source"] == source).to_numpy()
-    s = pd.DataFrame({"unit": segments[by].to_numpy()[m], "rec": record_ids(segments).astype(str).to_numpy()[m],
+    s = pd.DataFrame({"unit": segments[by].to_numpy()[m], "rec": respondents(segments).to_numpy()[m],
                       "topic": segments["topic"].to_numpy()[m], "irr": np.asarray(irritant, bool)[m]})
     s = s[s["unit"].notna()]
     if units is None:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..config import TopicsConfig
 from ..errors import ConfigError, did_you_mean
+from ..respondent import respondents
 from .model import OUTLIER, SourceTopicModel, load_bertopic, preload_bertopic
 
 log = logging.getLogger("verbatim")
@@ -69,7 +70,7 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
                              guide_examples=[examples[i] for i in own] if guide is not None and own else None)
         m.fit(seg.loc[mask, "text"].tolist(), embeddings[mask], None if sides is None else sides[mask])
         if cfg.stability_fits:
-            groups = (seg["record_id"] if "record_id" in seg else seg["id"]).astype(str).to_numpy()[mask]
+            groups = respondents(seg).to_numpy()[mask]
             m.assess_stability(embeddings[mask], None if sides is None else sides[mask], groups, cfg.stability_fits,
                                cfg.stability_share, stability_seed)
         models[source] = m
