@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .verdicts import MIRRORED as MIRRORED_VERDICTS
+
 
 def short(text: object, n: int = 32) -> str:
     text = str(text)
@@ -61,7 +63,6 @@ def heatmap(m, max_topics: int = 25) -> tuple[pd.DataFrame, list[tuple[int, int]
     out = sim.loc[rows, cols].copy()
     out.index = [f"{int(t)} {short(lab_a.get(int(t), ''), 28)}" for t in rows]
     out.columns = [f"{int(t)} {short(lab_b.get(int(t), ''), 28)}" for t in cols]
-    from .mirror import MIRRORED_VERDICTS
 
     kept = m.pairs_[m.pairs_["topic_match"] | m.pairs_["verdict"].isin(MIRRORED_VERDICTS)]
     pos_r = {int(t): i for i, t in enumerate(rows)}

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import _figdata
+from .verdicts import MIRRORED as MIRRORED_VERDICTS
 
 COLORS = {"customer": "#1f77b4", "employee": "#d62728"}
 _OTHER = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -200,7 +201,6 @@ def report_figures(m, pipe=None, max_scatters: int = 6) -> dict[str, tuple[str, 
     out["heatmap"] = (svg(similarity_heatmap_fig(m), "similarity heatmap"),
                       f"Similarity of {a} topics (rows) and {b} topics (columns): cosine of centred centroids; "
                       "outlined cells are the pairs kept (topic match or mirror).")
-    from .mirror import MIRRORED_VERDICTS
 
     order = m.pairs_.assign(_m=~m.pairs_["verdict"].isin(MIRRORED_VERDICTS)).sort_values(["_m", "pair"])
     shown = [int(p) for p in order["pair"] if int(p) in m.linkage_ and len(m.linkage_[int(p)].get("units", ()))]

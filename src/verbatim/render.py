@@ -24,6 +24,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .verdicts import MIRRORED as MIRRORED_VERDICTS
+
 __all__ = ["ReprMixin", "View", "format_value", "mirror_tables", "to_frame", "to_html", "to_json", "to_markdown",
            "view"]
 
@@ -251,7 +253,6 @@ def _pipeline_view(pipe) -> View:
 
 
 def _mirror_view(m) -> View:
-    from .mirror import MIRRORED_VERDICTS  # only when shown
 
     pairs, cfg = m.pairs_, m.config_
     a, b = cfg.pair

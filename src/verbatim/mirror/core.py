@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -32,14 +31,9 @@ from .stability import index_refits, pair_stability, refit_labels, unstable, wid
 from .stats import bh_qvalues, bootstrap_similarity, partial_corr_test, permutation_pvalues, size_blocks
 from .themes import element_counts, element_label, elements, eligible_topics
 
-log = logging.getLogger("verbatim")
+from ..verdicts import MIRRORED, VERDICTS, Verdict  # noqa: F401  (re-exported)
 
-Verdict = Literal["mirrored", "linked, different topics", "same link at another level", "linked through a stronger pair",
-                  "similar topics, no unit linkage",
-                  "similar topics, too little data", "similar topics, not irritants", "not similar"]
-VERDICTS: tuple[str, ...] = get_args(Verdict)
-#: the verdicts that count as a mirror (in the symmetry index and in the demo's list)
-MIRRORED = ("mirrored", "linked, different topics")
+log = logging.getLogger("verbatim")
 
 PAIR_COLUMNS = ["pair", "kind", "source_a", "topic_a", "label_a", "size_a", "source_b", "topic_b", "label_b", "size_b",
                 "topics_a", "topics_b",
@@ -510,6 +504,8 @@ def _verdict(r: dict, irritant_pair: bool, alpha: float) -> str:
         return "same link at another level"
     if linked and not pd.isna(r.get("explained_by", pd.NA)):
         return "linked through a stronger pair"
+    if linked:  # a pair the screen declares is a mirror whether or not its topics' similarity is significant
+        return "mirrored" if r["topic_match"] and irritant_pair else "linked, different topics"
     if r["kind"] in ("linkage screen", "theme"):
         return "linked, different topics"
     if not r["topic_match"]:
@@ -518,7 +514,7 @@ def _verdict(r: dict, irritant_pair: bool, alpha: float) -> str:
         return "similar topics, not irritants"
     if pd.isna(r.get("linkage_p", np.nan)):
         return "similar topics, too little data"
-    return "mirrored" if linked else "similar topics, no unit linkage"
+    return "similar topics, no unit linkage"
 
 
 def _irritant_shares(segments: pd.DataFrame, irritant: np.ndarray) -> dict:
