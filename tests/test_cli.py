@@ -301,6 +301,31 @@ def test_every_command_has_help_and_an_example(runner):
         assert name in r.output
 
 
+@pytest.mark.parametrize("args, says", [
+    (["fit", "{t}/v.parquet", "--nosuch", "-o", "{t}/m"], "No such option '--nosuch'"),
+    (["digest"], "Missing argument 'MODEL_DIR'"),
+    (["score", "{t}"], "Missing argument 'FILES...'"),
+    (["mirror", "{t}", "-o", "{t}/r", "--period", "daily"], "Invalid value for '--period'"),
+    (["ingest", "{t}/v.parquet", "--max-chars", "abc"], "Invalid value for '--max-chars'"),
+    (["nosuchcmd"], "No such command 'nosuchcmd'"),
+])
+def test_click_usage_errors_are_one_line(runner, tmp_path, args, says):
+    """Issue 27 item 18: click's usage errors printed 3 lines (usage, try, error)."""
+    r = invoke(runner, [a.format(t=tmp_path) for a in args])
+    assert r.exit_code == 2
+    assert r.stderr.count("\n") == 1 and "Usage:" not in r.stderr, r.stderr
+    line = error_line(r)
+    assert says in line and "--help`)" in line
+
+
+def test_fit_on_a_folder_says_it_is_a_folder(runner, tmp_path):
+    """Issue 27 item 18: `fit adir` said "does not exist"."""
+    (tmp_path / "adir").mkdir()
+    r = invoke(runner, ["fit", tmp_path / "adir", "-o", tmp_path / "m"])
+    assert r.exit_code == 2
+    assert error_line(r) == f"error: '{tmp_path / 'adir'}' is a folder, not a file; give the path of a file inside it"
+
+
 def test_version(runner):
     r = runner.invoke(main, ["--version"])
     assert r.exit_code == 0 and "verbatim, version" in r.output

@@ -258,6 +258,54 @@ def test_second_digest_for_the_same_meeting_is_fresh(tmp_path, pipe):
     assert {r[0] for r in h.rows()} == {"Agence A"} and all(len(r) == 4 for r in h.rows())
 
 
+def test_the_history_keys_a_meeting_by_its_set_of_units(tmp_path, pipe):
+    """Issue 27 item 13: `--unit A --unit B` then `--unit B --unit A` is one meeting (was: the same 8 of 8 shown)."""
+    h = History(tmp_path / "h.sqlite")
+    first = Digest(["Agence A", "Agence B"], "2025-11", history=h, now=T0).fit(pipe)
+    assert first.record() == 8
+    second = Digest(["Agence B", "Agence A", "Agence B"], "2025-11", history=h, now=T0 + dt.timedelta(days=1)).fit(pipe)
+    assert not set(first.to_frame()["verbatim_id"]) & set(second.to_frame()["verbatim_id"])
+    assert second.meeting_ == "Agence B + Agence A + Agence B"  # shown as given, keyed as a set
+    assert {r[0] for r in h.rows()} == {'["Agence A", "Agence B"]'}
+
+
+def _renamed_units(pipe, names):
+    """``pipe`` with unit A's rows copied once per name (every copy a unit of 12 employees)."""
+    def copies(df):
+        a = df[df["unit"] == "Agence A"]
+        return pd.concat([a.assign(unit=u, id=a["id"] + f"-{i}", record_id=a["record_id"] + f"-{i}")
+                          for i, u in enumerate(names)], ignore_index=True)
+
+    return SimpleNamespace(verbatims_=copies(pipe.verbatims_), segments_=copies(pipe.segments_), config=pipe.config)
+
+
+def test_every_digest_is_written_to_its_own_file(tmp_path, pipe, monkeypatch):
+    """Issue 27 item 9: case variants, non-Latin names, names equal in their first 60 characters and
+    recipients differing by punctuation each get their own file (was: 7 "wrote" lines, 3 files)."""
+    names = ["Case", "case", "CASE", "東京中央", "Αθήνα Κέντρο", "a" * 60 + "1", "a" * 60 + "2"]
+    two = _renamed_units(pipe, names)
+    out = tmp_path / "out"
+    res = run_digest("models/fake", all_units=True, period="2025-11", pipeline=two, output=out, fmt="md",
+                     history=tmp_path / "h.sqlite", now=T0)
+    assert len(res) == len(names) == len(set(r["target"] for r in res)) == len(list(out.glob("*.md")))
+    assert all(r["meeting"] in r["target"].read_text(encoding="utf-8") for r in res)  # each its own digest
+    assert {r[0] for r in History(tmp_path / "h.sqlite").rows()} == set(names)
+    from verbatim.digest.deliver import file_names
+
+    again = file_names(names)
+    assert again == file_names(list(reversed(names)))              # deterministic, whatever the order
+    assert file_names(["case", "Lyon"])["case"] == "case"              # a faithful slug stays readable
+    assert file_names(["case"], among=["Case"])["case"] != "case"      # ... unless another unit shares it
+    monkeypatch.setenv("VERBATIM_HOME", str(tmp_path))  # the default file of one unit: the same name as above
+    one = run_digest("models/fake", units=["case"], period="2025-11", pipeline=two, fmt="md", record=False)
+    assert one[0]["target"].name == next(r["target"].name for r in res if r["meeting"] == "case")
+    rec = tmp_path / "m.csv"
+    rec.write_text("unit,email\nCase,jean.dupont@exemple.fr\ncase,jean-dupont@exemple.fr\n", encoding="utf-8")
+    mails = run_digest("models/fake", all_units=True, period="2025-11", recipients=rec, dry_run=True, pipeline=two,
+                       output=tmp_path / "eml", history=False)
+    assert len(mails) == 2 == len(list((tmp_path / "eml").glob("*.eml")))
+
+
 def test_readability_rules(pipe):
     p = fake_pipeline()
     v, s = p.verbatims_.copy(), p.segments_.copy()
@@ -425,6 +473,25 @@ def test_smtp_errors_are_one_line(smtp_server, pipe, monkeypatch):
         send_messages([msg], EmailConfig(host="127.0.0.1", port=1, starttls=False, timeout=5))
     with pytest.raises(EmailError, match="not an e-mail address"):
         build_message(d, "chef\n@x", "verbatim@exemple.fr")
+
+
+@pytest.mark.parametrize("variable, value", [("VERBATIM_SMTP_PASSWORD", "mötdepässe"),
+                                             ("VERBATIM_SMTP_USER", "relais-é")])
+def test_a_non_ascii_smtp_login_is_one_line_and_never_shows_the_password(smtp_server, pipe, monkeypatch,
+                                                                         variable, value):
+    """Issue 27 item 15: was UnicodeEncodeError (exit 1) printing a character of the password and its position."""
+    monkeypatch.setenv("VERBATIM_SMTP_USER", "relais")
+    monkeypatch.setenv("VERBATIM_SMTP_PASSWORD", "s3cret")
+    monkeypatch.setenv(variable, value)
+    d = Digest("Agence A", "2025-11", history=False).fit(pipe)
+    msg = build_message(d, "chef@exemple.fr", "verbatim@exemple.fr")
+    with pytest.raises(EmailError) as ex:
+        send_messages([msg], EmailConfig(host="127.0.0.1", port=smtp_server.port, starttls=False))
+    text = str(ex.value)
+    assert variable in text and "ASCII" in text and "\n" not in text
+    assert not {c for c in value + "s3cret" if not c.isascii()} & set(text) and "position" not in text
+    assert "s3cret" not in text and value not in text
+    assert not smtp_server.sink.messages
 
 
 def test_recipients_file_errors(tmp_path):

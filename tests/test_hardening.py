@@ -278,6 +278,49 @@ def test_an_input_inside_the_artefact_is_never_deleted(saved):
     assert (saved / "verbatims.parquet").exists()
 
 
+def test_a_refit_keeps_what_verbatim_did_not_write_and_the_digest_history(fitted, tmp_path):
+    """Issue 27 items 10 and 13: `fit -o` on an artefact folder deleted the user's `.git/` and `.notes.md`, and
+    refused it once a digest had written `digest_history.sqlite` ("files verbatim did not write")."""
+    import datetime as dt
+
+    from verbatim.artefact import check_replaceable
+    from verbatim.digest import History
+
+    target = fitted.save(tmp_path / "m")
+    (target / ".git" / "objects").mkdir(parents=True)
+    (target / ".git" / "config").write_text("[core]\n")
+    (target / ".notes.md").write_text("mes notes")
+    History(target / "digest_history.sqlite").record("u1", "2024", ["v1", "v2"], dt.datetime(2025, 1, 1))
+    (target / ".verbatims.parquet.999999999.abcd1234.tmp").write_text("litter of a killed write")
+    check_replaceable(target)  # was: OutputError, digest_history.sqlite is not verbatim's
+    fitted.save(target)
+    assert (target / ".git" / "config").read_text() == "[core]\n" and (target / ".git" / "objects").is_dir()
+    assert (target / ".notes.md").read_text() == "mes notes"
+    assert [r[2] for r in History(target / "digest_history.sqlite").rows()] == ["v1", "v2"]
+    assert not (target / ".verbatims.parquet.999999999.abcd1234.tmp").exists()
+    assert (target / "manifest.json").exists() and not [p for p in tmp_path.iterdir() if p.name != "m"]
+
+
+def test_a_failed_swap_puts_back_what_the_old_folder_kept(fitted, tmp_path, monkeypatch):
+    from verbatim.fileio import atomic_dir
+
+    target = fitted.save(tmp_path / "m")
+    (target / ".notes.md").write_text("mes notes")
+    real = os.replace
+
+    def fail_on_swap(src, dst):
+        if Path(dst) == target and Path(src).name.endswith(".tmp"):
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail_on_swap)
+    with pytest.raises(OutputError, match="No space left"):
+        with atomic_dir(target, keep=[".notes.md"]) as tmp:
+            (tmp / "x").write_text("x")
+    monkeypatch.setattr(os, "replace", real)
+    assert (target / ".notes.md").read_text() == "mes notes" and (target / "manifest.json").exists()
+
+
 # ------------------------------------------------------------------ 5. corrupt artefacts
 def _manifest(folder):
     return json.loads((folder / "manifest.json").read_text())
@@ -353,6 +396,64 @@ def test_format_version_as_text_is_not_a_contradiction(saved):
     assert "'format_version' should be a whole number; got str '1'" in str(ex.value)
 
 
+@pytest.fixture(scope="module")
+def hashed(tmp_path_factory):
+    """A saved artefact whose embedder (hash:64) `score` rebuilds, and a file to score."""
+    from verbatim.config import Config
+    from verbatim.pipeline import Pipeline
+
+    root = tmp_path_factory.mktemp("hashed")
+    Pipeline(Config(seed=1), embedder="hash:64", cache=False).fit(_verbatims()).save(root / "model")
+    _verbatims(30, seed=3).to_parquet(root / "new.parquet")
+    return root
+
+
+def _truncate(p):
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+
+
+def _set_embedder(m, spec):
+    j = _manifest(m)
+    j["embedder"] = spec
+    (m / "manifest.json").write_text(json.dumps(j))
+
+
+SCORE_DAMAGES = {  # what → (damage, the file the message names)
+    "truncated centroids": (lambda m: _truncate(m / "sources" / "customer" / "centroids.safetensors"), "customer"),
+    "truncated polarity weights": (lambda m: _truncate(m / "polarity" / "polarity.safetensors"), "polarity"),
+    "topic_model.json = {}": (lambda m: (m / "sources" / "employee" / "topic_model.json").write_text("{}"), "employee"),
+    "embedder edited in the manifest": (lambda m: _set_embedder(m, "hash:32"), "manifest.json"),
+    "garbage mirror.parquet": (lambda m: (m / "mirror.parquet").write_bytes(os.urandom(500)), "mirror.parquet"),
+    "sources deleted": (lambda m: shutil.rmtree(m / "sources"), "sources"),
+}
+
+
+@pytest.mark.parametrize("what", list(SCORE_DAMAGES))
+def test_score_on_a_damaged_artefact_is_one_line_exit_2(hashed, tmp_path, what):
+    """Issue 27 item 14: each was an internal error (exit 1); with `sources/` deleted, exit 0 and no topic."""
+    model = tmp_path / "model"
+    shutil.copytree(hashed / "model", model)
+    damage, name = SCORE_DAMAGES[what]
+    damage(model)
+    r = CliRunner().invoke(main, ["score", str(model), str(hashed / "new.parquet"), "-o", str(tmp_path / "s.parquet"),
+                                  "--no-progress", "--no-cache"])
+    line = one_line_exit_2(r)
+    assert name in line and ("`verbatim fit`" in line or "`verbatim mirror" in line), line
+    assert not (tmp_path / "s.parquet").exists()
+    if what == "garbage mirror.parquet":
+        assert "verbatim mirror" in line
+        r = CliRunner().invoke(main, ["digest", str(model), "--unit", "u1", "-o", str(tmp_path / "d.html")])
+        assert "mirror.parquet" in one_line_exit_2(r)
+
+
+def test_score_with_a_cache_folder_under_a_file_is_one_line_exit_2(hashed, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    r = CliRunner().invoke(main, ["score", str(hashed / "model"), str(hashed / "new.parquet"), "-o",
+                                  str(tmp_path / "s.parquet"), "--no-progress", "--cache-dir", str(tmp_path / "afile" / "c")])
+    line = one_line_exit_2(r)  # was: internal error NotADirectoryError
+    assert "embedding cache folder" in line and "afile" in line and "--no-cache" in line
+
+
 # ------------------------------------------------------------------ 6. outputs written as a set
 def test_a_failing_mirror_writes_nothing(saved, tmp_path, monkeypatch):
     import verbatim.mirror.report as report
@@ -425,6 +526,10 @@ def test_artefact_files_have_the_usual_permissions(saved):
     (["mirror", "{m}", "-o", "{t}/r", "--seed", "-1"], "--seed"),
     (["mirror", "{m}", "-o", "{t}/r", "--permutations", "1"], "n_permutations must be at least 19"),
     (["mirror", "{m}", "-o", "{t}/r", "--by", "nosuchcol"], "--by column 'nosuchcol' is not in"),
+    (["mirror", "{m}", "-o", "{t}/r", "--by", "date"], "'date' is a date"),  # issue 27 item 14: was exit 1
+    (["mirror", "{m}", "-o", "{t}/r", "--by", "id"], "'id' is an identifier"),
+    (["mirror", "{m}", "-o", "{t}/r", "--by", "text"], "'text' is the comment itself"),  # item 18: a meaningless linkage
+    (["mirror", "{m}", "-o", "{t}/r", "--by", "score"], "'score' is a number"),
     (["drivers", "{m}", "--top", "0"], "--top"),
     (["drivers", "{m}", "--top", "-1"], "--top"),
     (["fit", "{t}/v.parquet", "-o", "{t}/m2", "--topics", "100000"], "topics.n_topics = 100000"),

@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import ArtefactError, OutputError, show
+from .errors import ArtefactError, OutputError, VerbatimError, show
 
 log = logging.getLogger("verbatim")
 
@@ -60,6 +60,8 @@ def new_manifest(**fields: Any) -> dict[str, Any]:
 LAYOUT = ("manifest.json", "config.json", "verbatims.parquet", "segments.parquet", "topics.parquet",
           "embeddings.safetensors", "sources", "polarity", "rates")
 REFIT = "re-run `verbatim fit` to rebuild it"
+#: what `verbatim digest` writes into an artefact folder: what each meeting was shown (kept by a refit)
+HISTORY_FILE = "digest_history.sqlite"
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
@@ -87,10 +89,30 @@ def _known_files(m: dict[str, Any]) -> set[str]:
     return {str(f) for f in files} | {str(f) for f in added} | set(LAYOUT)
 
 
+def _is_history(name: str) -> bool:
+    """The digest history, or the journal SQLite keeps beside it (``-journal``, ``-wal``)."""
+    return name == HISTORY_FILE or name.startswith(HISTORY_FILE + "-")
+
+
+#: the temporary files and folders of verbatim's own atomic writes (``.<name>.<pid>.<random>.tmp``)
+_OWN_TEMP = re.compile(r"^\..+\.\d+\.[A-Za-z0-9_]+\.tmp$")
+
+
+def kept_on_refit(folder: str | Path) -> list[str]:
+    """What a refit into ``folder`` carries over into the new artefact: the digest history and every
+    hidden entry (``.git``, ``.notes.md``: not verbatim's, so never verbatim's to delete), except the
+    leftovers of verbatim's own temporary writes."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir()
+                  if _is_history(p.name) or (p.name.startswith(".") and not _OWN_TEMP.match(p.name)))
+
+
 def _foreign(entries: list[str], m: dict[str, Any]) -> list[str]:
     known = _known_files(m)
     legacy = not isinstance(m.get("files"), list)
-    return [e for e in entries if e not in known and not e.startswith(".")
+    return [e for e in entries if e not in known and not e.startswith(".") and not _is_history(e)
             and not (legacy and LEGACY_ADDITIONS.match(e))]
 
 
@@ -145,6 +167,26 @@ def stage_additions(outputs: Any) -> None:
         m["added"] = added
         text = json.dumps(m, indent=2, ensure_ascii=False, default=str)
         outputs.stage(folder / "manifest.json").write_text(text, encoding="utf-8")
+
+
+def read_part(path: Path, read, fix: str = REFIT):
+    """``read(path)``; anything but a user-facing error becomes a one-line ArtefactError naming ``path``
+    and saying ``fix`` (default: refit)."""
+    try:
+        return read(path)
+    except VerbatimError as ex:
+        if isinstance(ex, ArtefactError):
+            raise
+        raise ArtefactError(f"'{path}' is damaged ({' '.join(str(ex).split())[:160]}); {fix}") from None
+    except Exception as ex:  # noqa: BLE001 - a damaged file can raise anything from its reader
+        msg = " ".join(str(ex).split())[:160]
+        raise ArtefactError(f"'{path}' is missing or damaged ({type(ex).__name__}{': ' + msg if msg else ''}); "
+                            f"{fix}") from None
+
+
+def remirror(model_dir: str | Path) -> str:
+    """How to rebuild a damaged stored mirror table."""
+    return f"re-run `verbatim mirror {model_dir} -o REPORT_FOLDER` to rebuild it"
 
 
 def _bad(path: Path, what: str) -> ArtefactError:

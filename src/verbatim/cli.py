@@ -35,6 +35,10 @@ class VerbatimGroup(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
+        except click.UsageError as ex:  # one line, as every other user mistake (click prints usage + 3 lines)
+            where = f" (see `{ex.ctx.command_path} --help`)" if ex.ctx is not None else ""
+            click.echo(f"error: {' '.join(ex.format_message().split())}{where}", err=True)
+            sys.exit(ex.exit_code)
         except click.ClickException as ex:
             ex.show()
             sys.exit(ex.exit_code)

@@ -410,6 +410,16 @@ Alternative = Literal["greater", "two-sided", "less"]
 Matching = Literal["shared", "centroid"]
 
 
+#: columns of the verbatim and segment tables that never group verbatims into units → what each one is
+NOT_GROUPING = {**dict.fromkeys(("id", "record_id", "row", "segment"), "an identifier, one value per verbatim"),
+                "date": "a date (the period of the linkage is --period)", "text": "the comment itself",
+                "source": "the source (the two compared are --pair)",
+                **dict.fromkeys(("score", "score_scale", "irritant_p", "topic_similarity", "duplicates"),
+                                "a number, not a group"),
+                **dict.fromkeys(("topic", "topic_label", "irritant"), "what the mirror compares"),
+                "duplicate_rows": "a list of rows"}
+
+
 @dataclass(frozen=True)
 class MirrorConfig:
     """Settings of the mirror stage (all keyword arguments of :class:`Mirror`)."""
@@ -447,6 +457,10 @@ class MirrorConfig:
         object.__setattr__(self, "pair", pair)
         if self.period is not None and self.period not in typing.get_args(PeriodName):
             raise ConfigError(f"mirror.period must be one of {', '.join(map(repr, typing.get_args(PeriodName)))} or None; got {self.period!r}")
+        if isinstance(self.by, str) and self.by in NOT_GROUPING:
+            raise ConfigError(f"mirror.by (--by) must be a column that groups verbatims into units, such as unit or "
+                              f"channel; '{show(self.by)}' is {NOT_GROUPING[self.by]}; use --by unit, or --by none to "
+                              f"skip the unit linkage")
         _check_literal("mirror", "matching", self.matching, Matching)
         _check_literal("mirror", "alternative", self.alternative, Alternative)
         if not 0 < self.alpha < 1:

@@ -127,10 +127,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def _move_entries(src: Path, dst: Path, names: list[str]) -> list[str]:
+    """Move the entries ``names`` of folder ``src`` into ``dst`` (renames: nothing is copied); returns
+    those moved."""
+    moved = []
+    for name in names:
+        if (src / name).exists() or (src / name).is_symlink():
+            os.replace(src / name, dst / name)
+            moved.append(name)
+    return moved
+
+
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
+def atomic_dir(path: str | Path, keep: list[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; it becomes ``path`` (replacing an old one) on success.
 
+    The entries ``keep`` of the old folder move into the new one (a failed replacement moves them back).
     The caller decides whether an existing ``path`` may be replaced (see
     :func:`verbatim.artefact.check_replaceable`)."""
     path = Path(path)
@@ -146,20 +158,36 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         try:
             yield tmp
             _public(tmp)
-            old = None
-            if path.exists():
-                old = path.with_name(f".{path.name}.old")
-                if old.exists():
-                    shutil.rmtree(old)
-                os.replace(path, old)
-            os.replace(tmp, path)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+            names = [k for k in keep if not (tmp / k).exists()]
+            try:
+                _move_entries(path, tmp, names)
+                _swap(tmp, path)
+            except OSError:
+                _move_entries(tmp, path, names)  # the old folder is still in place: what it kept goes back
+                raise
         except OSError as ex:
             raise _os_error(ex, "folder", path) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap(new: Path, path: Path) -> None:
+    """``new`` becomes ``path``; the old ``path`` is deleted once replaced (put back if the second rename fails)."""
+    old = None
+    if path.exists():
+        old = path.with_name(f".{path.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(path, old)
+    try:
+        os.replace(new, path)
+    except OSError:
+        if old is not None:
+            os.replace(old, path)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class OutputSet:

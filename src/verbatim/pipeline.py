@@ -15,10 +15,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .artefact import REFIT, check_replaceable, file_fingerprint, new_manifest, read_manifest, write_manifest
+from .artefact import (REFIT, check_replaceable, file_fingerprint, kept_on_refit, new_manifest, read_manifest, read_part,
+                       write_manifest)
 from .config import Config, from_saved, to_dict
 from .embed import EmbedStats, Embedder, embed_texts, get_embedder
-from .errors import ArtefactError, ConfigError, EmbedderError, InputFileError, VerbatimError
+from .errors import ArtefactError, ConfigError, EmbedderError, InputFileError
 from .fileio import atomic_dir
 from .ingest import read_verbatims
 from .paths import cache_dir
@@ -85,20 +86,6 @@ def check_topic_count(segments: pd.DataFrame, n_topics) -> None:
         src, k = small.index[0], int(small.iloc[0])
         raise ConfigError(f"topics.n_topics = {n_topics} asks for more topics than source '{src}' can hold "
                           f"({k} segments, at least 2 per topic): give at most {max(1, k // 2)} or 'auto'")
-
-
-def _artefact_part(path: Path, read):
-    """``read(path)``; anything but a user-facing error becomes a one-line ArtefactError naming ``path``."""
-    try:
-        return read(path)
-    except VerbatimError as ex:
-        if isinstance(ex, ArtefactError):
-            raise
-        raise ArtefactError(f"'{path}' is damaged ({' '.join(str(ex).split())[:160]}); {REFIT}") from None
-    except Exception as ex:  # noqa: BLE001 - a damaged file can raise anything from its reader
-        msg = " ".join(str(ex).split())[:160]
-        raise ArtefactError(f"'{path}' is missing or damaged ({type(ex).__name__}{': ' + msg if msg else ''}); "
-                            f"{REFIT}") from None
 
 
 class Pipeline:
@@ -193,7 +180,7 @@ class Pipeline:
             raise ArtefactError(f"no topic model for source '{source}'; sources: {', '.join(self.models_)}")
         m = self.models_[source]
         if not hasattr(m, "bertopic_"):
-            m.bertopic_ = _artefact_part(self.path_ / "sources" / source / "bertopic", load_bertopic)
+            m.bertopic_ = read_part(self.path_ / "sources" / source / "bertopic", load_bertopic)
         return m.bertopic_
 
     def _check(self) -> None:
@@ -211,7 +198,10 @@ class Pipeline:
         self._check()
         path = Path(path)
         check_replaceable(path, [p.get("path") for p in self.manifest_.get("inputs", [])])
-        with atomic_dir(path) as tmp:
+        kept = kept_on_refit(path)  # the user's hidden files (.git, notes) and the digest history stay
+        if kept:
+            log.info("keeping %s in %s", ", ".join(kept), path)
+        with atomic_dir(path, keep=kept) as tmp:
             self.verbatims_.to_parquet(tmp / "verbatims.parquet", index=False)
             self.segments_.to_parquet(tmp / "segments.parquet", index=False)
             self.topics_.to_parquet(tmp / "topics.parquet", index=False)
@@ -244,27 +234,27 @@ class Pipeline:
 
         path = Path(path)
         manifest = read_manifest(path, embedder_id)
-        cfg = _artefact_part(path / "manifest.json", lambda p: from_saved(manifest["config"]))
+        cfg = read_part(path / "manifest.json", lambda p: from_saved(manifest["config"]))
         self = cls(cfg, embedder=manifest["embedder"])
         for name, cols in (("verbatims", ("id", "source", "text")),
                            ("segments", ("id", "source", "text", "topic")),
                            ("topics", ("source", "topic"))):
             file = path / f"{name}.parquet"
-            df = _artefact_part(file, pd.read_parquet)
+            df = read_part(file, pd.read_parquet)
             missing = [c for c in cols if c not in df.columns]
             if missing:
                 raise ArtefactError(f"'{file}' is damaged (no column {', '.join(missing)}); {REFIT}")
             setattr(self, f"{name}_", df)
         file = path / "embeddings.safetensors"
-        emb = _artefact_part(file, lambda p: load_file(str(p))["segments"])
+        emb = read_part(file, lambda p: load_file(str(p))["segments"])
         if emb.ndim != 2 or len(emb) != len(self.segments_):
             raise ArtefactError(f"'{file}' is damaged ({emb.shape[0] if emb.ndim else 0} vectors for "
                                 f"{len(self.segments_)} segments); {REFIT}")
         self.embeddings_ = emb.astype(np.float32)
-        self.models_ = {s: _artefact_part(path / "sources" / s, SourceTopicModel.load) for s in manifest["counts"]}
+        self.models_ = {s: read_part(path / "sources" / s, SourceTopicModel.load) for s in manifest["counts"]}
         if (path / "polarity").is_dir():
-            self.polarity_ = _artefact_part(path / "polarity", PolarityModel.load)
-            self.rates_ = {p.stem: _artefact_part(p, pd.read_parquet)
+            self.polarity_ = read_part(path / "polarity", PolarityModel.load)
+            self.rates_ = {p.stem: read_part(p, pd.read_parquet)
                            for p in sorted((path / "rates").glob("*.parquet"))}
         self.embedder_id_ = manifest["embedder"]
         self.manifest_ = manifest

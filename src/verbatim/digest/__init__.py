@@ -20,7 +20,7 @@ import pandas as pd
 from ..config import Config, DigestConfig, PrivacyConfig
 from ..errors import ConfigError, VerbatimError, did_you_mean, show
 from . import render
-from .history import FILE_NAME as HISTORY_FILE, History
+from .history import ALL_UNITS, FILE_NAME as HISTORY_FILE, History, meeting_key
 from .select import (ITEM_COLUMNS, WITHHELD_COLUMNS, candidates, digest_privacy, parse_period, period_label,
                      select)
 
@@ -39,9 +39,10 @@ class Digest:
 
     ``unit``: one unit or several (a meeting of a group of units), None for all; ``period``: ``2025-11``,
     ``2025-Q4``, ``2025-W45`` or ``2025`` (None: every date); ``meeting``: the name the history knows the
-    meeting by (default: the units); ``config`` / ``privacy``: default the sections the pipeline was fitted
-    with; ``pairs``: a mirror pair table (default: the one stored in the artefact, if any); ``history``: a
-    path or :class:`History` (default: ``digest_history.sqlite`` beside a saved artefact; ``False``: none);
+    meeting by (default: its set of units, in any order); ``config`` / ``privacy``: default the sections the
+    pipeline was fitted with; ``pairs``: a mirror pair table (default: the one stored in the artefact, if
+    any); ``history``: a path or :class:`History` (default: ``digest_history.sqlite`` beside a saved
+    artefact; ``False``: none);
     ``now``: the time the digest is made (for the history window); ``lang``: ``fr`` or ``en``.
     """
 
@@ -76,16 +77,18 @@ class Digest:
             raise ArtefactError("this artefact has no polarity (fitted by an older verbatim); refit it with `verbatim fit`")
         units = self._units(pipeline.verbatims_)
         period = parse_period(self.period)
-        meeting = self.meeting or (" + ".join(units) if units else "all units")
+        meeting = self.meeting or (" + ".join(units) if units else ALL_UNITS)
+        key = self.meeting or meeting_key(units)  # --unit A --unit B and --unit B --unit A: one meeting
         now = self.now or dt.datetime.now(dt.timezone.utc)
         history = self._history(pipeline)
-        exclude = history.recent(meeting, now - dt.timedelta(days=cfg.window_days)) if history else set()
+        exclude = history.recent(key, now - dt.timedelta(days=cfg.window_days)) if history else set()
         pairs = self.pairs if self.pairs is not None else _stored_pairs(pipeline, cfg)
         cand, withheld = candidates(pipeline, units, period, cfg, privacy, exclude)
         self.items_ = select(cand, cfg, privacy, pairs, lang)
         self.withheld_ = withheld
         self.n_candidates_ = len(cand)
         self.meeting_ = meeting
+        self.meeting_key_ = key
         self.period_ = period
         self.period_label_ = period_label(period)
         self.units_ = units or ()
@@ -175,7 +178,7 @@ class Digest:
         self._check()
         if self.history_ is None or self.items_.empty:
             return 0
-        return self.history_.record(self.meeting_, self.period_label_, self.items_["verbatim_id"], self.now_)
+        return self.history_.record(self.meeting_key_, self.period_label_, self.items_["verbatim_id"], self.now_)
 
 
 def _stored_pairs(pipeline, cfg: DigestConfig) -> pd.DataFrame | None:
@@ -188,7 +191,9 @@ def _stored_pairs(pipeline, cfg: DigestConfig) -> pd.DataFrame | None:
     if not f.is_file():
         log.info("no mirror table in %s: the digest has no mirrored pairs (run `verbatim mirror` first)", path)
         return None
-    return pd.read_parquet(f)
+    from ..artefact import read_part, remirror
+
+    return read_part(f, pd.read_parquet, remirror(path))
 
 
 __all__ = ["Digest", "History", "ITEM_COLUMNS", "UnknownUnit", "WITHHELD_COLUMNS", "parse_period"]

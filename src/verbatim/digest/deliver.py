@@ -9,6 +9,7 @@ shown is recorded in the history after the digest was written or the e-mail acce
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -19,6 +20,7 @@ from typing import Iterable
 import pandas as pd
 
 from ..config import Config
+from ..errors import OutputError, show
 from ..paths import project_dir
 from . import EXTENSIONS, Digest, History, period_label, parse_period
 from .email import build_message, read_recipients, send_messages, write_eml
@@ -26,10 +28,44 @@ from .email import build_message, read_recipients, send_messages, write_eml
 log = logging.getLogger("verbatim")
 
 
-def slug(text: str) -> str:
+SLUG_CHARS = 60
+
+
+def _ascii(text: str) -> str:
     t = unicodedata.normalize("NFKD", str(text))
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    return re.sub(r"[^A-Za-z0-9]+", "-", t).strip("-").lower()[:60] or "x"
+    return "".join(c for c in t if not unicodedata.combining(c))
+
+
+def slug(text: str) -> str:
+    """A readable file-name part: ASCII letters and digits, lowercase, ``-`` between words."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", _ascii(text)).strip("-").lower()[:SLUG_CHARS] or "x"
+
+
+def _lossy(text: str) -> bool:
+    """Whether :func:`slug` drops letters of ``text`` (non-Latin ones, or past its length)."""
+    t = _ascii(text)
+    return not t.strip() or any(c.isalnum() and not c.isascii() for c in t) \
+        or len(re.sub(r"[^A-Za-z0-9]+", "-", t).strip("-")) > SLUG_CHARS
+
+
+def file_names(keys: Iterable[str], among: Iterable[str] = ()) -> dict[str, str]:
+    """A file-name part for each key, never the same for two keys: its :func:`slug`, followed by a short
+    hash of the exact key when the slug drops letters or is the slug of another key of ``keys`` or
+    ``among`` (``Case`` / ``case``, ``jean.dupont@`` / ``jean-dupont@``, two non-Latin names)."""
+    keys = list(dict.fromkeys(map(str, keys)))
+    everyone = list(dict.fromkeys(keys + [str(k) for k in among]))
+    counts: dict[str, int] = {}
+    for k in everyone:
+        counts[slug(k)] = counts.get(slug(k), 0) + 1
+    names = {k: slug(k) if counts[slug(k)] == 1 and not _lossy(k) else
+             f"{slug(k)}-{hashlib.sha256(k.encode('utf-8')).hexdigest()[:10]}" for k in everyone}
+    taken: dict[str, str] = {}
+    for k, n in names.items():  # a readable name that is another key's hashed one (crafted): refuse
+        if n in taken:
+            raise OutputError(f"'{show(k)}' and '{show(taken[n])}' would both be written to a file named "
+                              f"'{n}'; rename one of them")
+        taken[n] = k
+    return {k: names[k] for k in keys}
 
 
 def run_digest(model_dir: str | Path, units: Iterable[str] = (), all_units: bool = False, period: str | None = None,
@@ -68,13 +104,14 @@ def run_digest(model_dir: str | Path, units: Iterable[str] = (), all_units: bool
         if missing:
             log.warning("no manager in %s for %d unit(s): %s", recipients, len(missing), ", ".join(missing))
         prepared = []
+        names = file_names(rec["email"])
         for addr, g in rec.groupby("email", sort=False):
             d = make(tuple(dict.fromkeys(g["unit"])))
             msg = build_message(d, addr, ecfg.sender, name=next((n for n in g["name"] if n), ""))
             prepared.append((d, msg, addr))
         if dry_run:
             for d, msg, addr in prepared:
-                path = write_eml(msg, folder / f"{slug(addr)}-{slug(label)}.eml")
+                path = write_eml(msg, folder / f"{names[addr]}-{slug(label)}.eml")
                 out.append(done(d, "wrote", path))
             return out
         by_id = {id(msg): (d, addr) for d, msg, addr in prepared}
@@ -89,15 +126,17 @@ def run_digest(model_dir: str | Path, units: Iterable[str] = (), all_units: bool
         return out
     if all_units:
         folder = Path(output) if output else project_dir() / "reports" / run_name
+        names = file_names(all_known)
         for u in all_known:
             d = make((u,))
-            path = d.save(folder / f"digest-{slug(u)}-{slug(label)}.{ext}", fmt)
+            path = d.save(folder / f"digest-{names[u]}-{slug(label)}.{ext}", fmt)
             if record:
                 d.record()
             out.append(done(d, "wrote", path))
         return out
     d = make(tuple(units) or None, meeting)
-    name = slug(" ".join(units)) if units else "all"
+    key = " + ".join(units)
+    name = file_names([key], among=all_known)[key] if units else "all"
     path = Path(output) if output else project_dir() / "reports" / run_name / f"digest-{name}-{slug(label)}.{ext}"
     d.save(path, fmt)
     if record:

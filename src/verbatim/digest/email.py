@@ -98,11 +98,22 @@ def write_eml(msg: EmailMessage, path: str | Path) -> Path:
     return Path(path)
 
 
+def _credentials() -> tuple[str | None, str | None]:
+    """The SMTP login and password from the environment; SMTP sends them as ASCII (smtplib's AUTH), so
+    other characters are refused here, naming the variable and never any character of its value."""
+    user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
+    for name, value in ((USER_ENV, user), (PASSWORD_ENV, password)):
+        if value is not None and not value.isascii():
+            raise EmailError(f"{name} holds characters other than ASCII (accents, symbols), which the SMTP login "
+                             f"cannot send; set an ASCII login and password for the server")
+    return user, password
+
+
 def send_messages(messages: Iterable[EmailMessage], config: EmailConfig | None = None,
                   on_sent=None) -> int:
     """Send over one SMTP connection; ``on_sent(msg)`` is called after each accepted message."""
     config = config or EmailConfig()
-    user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
+    user, password = _credentials()
     n = 0
     try:
         with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:

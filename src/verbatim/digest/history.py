@@ -10,13 +10,15 @@ verbatim ids are stored, never their texts.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 from typing import Iterable
 
+from ..artefact import HISTORY_FILE as FILE_NAME
 from ..errors import OutputError
 
-FILE_NAME = "digest_history.sqlite"
+ALL_UNITS = "all units"
 _SCHEMA = """CREATE TABLE IF NOT EXISTS shown (
     meeting TEXT NOT NULL, period TEXT, verbatim_id TEXT NOT NULL, shown_at TEXT NOT NULL,
     PRIMARY KEY (meeting, verbatim_id, shown_at))"""
@@ -75,6 +77,15 @@ class History:
             return con.execute("SELECT * FROM shown ORDER BY shown_at, meeting, verbatim_id").fetchall()
         finally:
             con.close()
+
+
+def meeting_key(units: Iterable[str] | None) -> str:
+    """The name the history knows the meeting of ``units`` by, whatever their order or repeats: the unit
+    itself for one unit, the sorted list (JSON) for several."""
+    units = sorted(set(map(str, units or ())))
+    if not units:
+        return ALL_UNITS
+    return units[0] if len(units) == 1 else json.dumps(units, ensure_ascii=False)
 
 
 def _iso(t: dt.datetime) -> str:

@@ -24,6 +24,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..errors import OutputError
+
 log = logging.getLogger("verbatim")
 
 DB_NAME = "vectors.sqlite"
@@ -65,7 +67,11 @@ class EmbeddingCache:
             return None
         if self._con is not None and self._pid == os.getpid():
             return self._con
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as ex:
+            raise OutputError(f"cannot create the embedding cache folder '{self.dir}' ({ex.strerror or ex}); give "
+                              f"--cache-dir (or VERBATIM_CACHE_DIR) a folder you can write, or use --no-cache") from None
         fresh = not self.path.exists()
         try:
             con = self._open()

@@ -142,10 +142,10 @@ def write_ingest(result: IngestResult, out: str | Path) -> tuple[Path, Path]:
 def read_verbatims(path: str | Path) -> pd.DataFrame:
     """Read a Parquet file written by :func:`write_ingest`, checking it has the contract columns."""
     from ..errors import InputFileError
+    from .readers import check_file
 
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"file '{path}' does not exist; run `verbatim ingest` first or check the path")
+    check_file(path, "run `verbatim ingest` first or check the path")
     try:
         df = pd.read_parquet(path)
     except Exception as ex:

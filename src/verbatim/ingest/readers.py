@@ -73,11 +73,16 @@ def detect_format(path: Path) -> str:
     )
 
 
-def read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise InputFileError(f"file '{path}' does not exist; check the path")
+def check_file(path: Path, hint: str = "check the path") -> None:
+    """Refuse a path that is missing or a folder, saying which (``hint``: how to fix a missing file)."""
     if path.is_dir():
         raise InputFileError(f"'{path}' is a folder, not a file; give the path of a file inside it")
+    if not path.exists():
+        raise InputFileError(f"file '{path}' does not exist; {hint}")
+
+
+def read_bytes(path: Path) -> bytes:
+    check_file(path)
     try:
         data = path.read_bytes()
     except OSError as ex:
@@ -465,10 +470,7 @@ _BLOCK_BYTES = 1 << 20
 
 def _blocks(path: Path) -> Iterator[bytes]:
     """The bytes of a file (gzip decompressed), a block at a time, with :func:`read_bytes`' messages."""
-    if not path.exists():
-        raise InputFileError(f"file '{path}' does not exist; check the path")
-    if path.is_dir():
-        raise InputFileError(f"'{path}' is a folder, not a file; give the path of a file inside it")
+    check_file(path)
     try:
         with open(path, "rb") as fh:
             gz = fh.read(2) == b"\x1f\x8b"
@@ -703,10 +705,7 @@ def read_parquet_chunks(path: Path, chunk_rows: int) -> Iterator[RawTable]:
     import pyarrow.parquet as pq
 
     path = Path(path)
-    if not path.exists():
-        raise InputFileError(f"file '{path}' does not exist; check the path")
-    if path.is_dir():
-        raise InputFileError(f"'{path}' is a folder, not a file; give the path of a file inside it")
+    check_file(path)
     try:
         pf = pq.ParquetFile(path)
         batches = pf.iter_batches(batch_size=chunk_rows)
@@ -856,8 +855,7 @@ def read_any(path: str | Path, fmt: str = "auto", *, sheet: str | int | None = N
              delimiter: str | None = None) -> RawTable:
     """Read one file of any supported format."""
     path = Path(path)
-    if not path.exists():
-        raise InputFileError(f"file '{path}' does not exist; check the path")
+    check_file(path)
     if fmt == "auto":
         fmt = detect_format(path)
     if fmt == "csv":

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..artefact import read_manifest
+from ..artefact import REFIT, read_manifest, read_part, remirror
 from ..config import Config, from_saved
 from ..embed import EmbeddingCache, embed_texts, get_embedder
 from ..errors import ArtefactError, EmbedderError
@@ -92,11 +92,12 @@ class ScoringModel:
         self.manifest_ = manifest
         self.path_ = path
         self.embedder_id_ = manifest["embedder"]
-        self.topic_models_ = {s: SourceTopicModel.load(path / "sources" / s) for s in manifest["counts"]
-                              if (path / "sources" / s).is_dir()}
+        # every fitted source has its topic model: one missing would leave its rows without a topic
+        self.topic_models_ = {s: read_part(path / "sources" / s, SourceTopicModel.load) for s in manifest["counts"]}
         if not (path / "polarity").is_dir():
             raise ArtefactError(f"'{path}' has no polarity model (fitted by an older verbatim); refit it to score")
-        self.polarity_ = PolarityModel.load(path / "polarity")
+        self.polarity_ = read_part(path / "polarity", PolarityModel.load)
+        self.dim_ = _vector_size(path, self.topic_models_)
         try:
             topics = pd.read_parquet(path / "topics.parquet", columns=["source", "topic", "label"])
         except (OSError, ValueError, KeyError) as ex:
@@ -126,15 +127,7 @@ class ScoringModel:
         if not files:
             log.info("%s has no mirror.parquet (run `verbatim mirror %s`): no segment is marked mirrored", path, path)
         for f in files:
-            pairs = pd.read_parquet(f)
-            pairs = pairs[pairs["verdict"].isin(MIRRORED)]
-            for r in pairs.itertuples(index=False):
-                sim = float(r.similarity)
-                for a, ta, b, tb, lb in ((r.source_a, r.topic_a, r.source_b, r.topic_b, r.label_b),
-                                         (r.source_b, r.topic_b, r.source_a, r.topic_a, r.label_a)):
-                    key = (str(a), int(ta))
-                    if key not in out or sim > out[key][3]:
-                        out[key] = (str(b), int(tb), str(lb), sim)
+            read_part(f, lambda p: _add_pairs(out, pd.read_parquet(p), MIRRORED), remirror(path))
         return {k: v[:3] for k, v in out.items()}
 
     # -- the embedder and its cache, built on first use (a warm cache never loads the encoder) -----------
@@ -182,11 +175,36 @@ class ScoringModel:
         prepared = encoder_input(list(uniq), cfg)  # each distinct text prepared once
         vecs = embed_texts(prepared, _LazyEmbedder(self), cache=self.cache_, batch_size=cfg.batch_size,
                            progress=False)
+        if self.dim_ is not None and vecs.shape[1] != self.dim_:
+            raise ArtefactError(f"'{self.path_ / 'manifest.json'}' is damaged (its embedder '{self.embedder_id_}' "
+                                f"gives vectors of {vecs.shape[1]} dimensions, its topic centroids have {self.dim_}); "
+                                f"{REFIT}")
         return vecs[inverse]
 
     def fingerprint(self) -> dict:
         m = self.manifest_
         return {"path": str(Path(self.path_).resolve()), "created": m.get("created"), "embedder": self.embedder_id_}
+
+
+def _add_pairs(out: dict, pairs: pd.DataFrame, mirrored) -> None:
+    """Add the significant pairs of one stored mirror table to ``out`` (see :meth:`ScoringModel._mirror_map`)."""
+    pairs = pairs[pairs["verdict"].isin(mirrored)]
+    for r in pairs.itertuples(index=False):
+        sim = float(r.similarity)
+        for a, ta, b, tb, lb in ((r.source_a, r.topic_a, r.source_b, r.topic_b, r.label_b),
+                                 (r.source_b, r.topic_b, r.source_a, r.topic_a, r.label_a)):
+            key = (str(a), int(ta))
+            if key not in out or sim > out[key][3]:
+                out[key] = (str(b), int(tb), str(lb), sim)
+
+
+def _vector_size(path: Path, topic_models: dict) -> int | None:
+    """The size of the vectors the artefact was fitted on (its topic centroids'), the same for every source."""
+    sizes = {s: int(m.centroids_.shape[1]) for s, m in topic_models.items() if np.ndim(m.centroids_) == 2}
+    if len(set(sizes.values())) > 1:
+        raise ArtefactError(f"'{path / 'sources'}' is damaged (topic centroids of different sizes: "
+                            f"{', '.join(f'{s} {d}' for s, d in sizes.items())}); {REFIT}")
+    return next(iter(sizes.values()), None)
 
 
 class _LazyEmbedder:
