@@ -17,7 +17,7 @@ from verbatim.mirror.linkage import (cell_linkage, eb_prior, eb_shrink, irritant
 from verbatim.mirror.report import render_report
 from verbatim.mirror.align import align, source_topics
 from verbatim.mirror.stats import (RecordShuffler, bh_qvalues, bootstrap_similarity, min_p_combined, permutation_corr,
-                                   permutation_pvalues, size_blocks, unit_shuffles)
+                                   permutation_pvalues, sequential_pvalues, size_blocks, unit_shuffles)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -385,6 +385,21 @@ def test_similarity_null_gives_unrelated_topics_large_p_values_and_related_ones_
     assert (ps > 0.5).mean() >= 0.2 and (ps < 0.05).mean() <= 0.1
 
 
+def test_similarity_test_draws_more_shuffles_only_for_a_verdict_near_alpha():
+    seg, emb, topics = _two_sources(0, shared=1)
+    al = align(seg, emb, topics)
+    p, n = sequential_pvalues(al.a, al.b, [(0, 0)], 199, 1999, 0.05, np.random.default_rng(0))
+    assert n == 199 and p[0] <= 0.01                     # the shared topic: clear at the first 199 shuffles
+    grid = [(i, j) for i in range(1, al.a.k) for j in range(1, al.b.k)]
+    ps = permutation_pvalues(al.a, al.b, grid, 1999, np.random.default_rng(1))
+    ij, p_ref = grid[int(np.argmin(np.abs(ps - 0.3)))], float(ps[np.argmin(np.abs(ps - 0.3))])
+    assert 0.1 < p_ref < 0.5                             # an unrelated pair, tested at its own p as alpha:
+    p, n = sequential_pvalues(al.a, al.b, [ij], 199, 1999, p_ref, np.random.default_rng(2))
+    assert n == 1999                                     # undecided, so every allowed shuffle is drawn
+    hits = p[0] * (1 + n) - 1
+    assert abs(hits - round(hits)) < 1e-6 and abs(p[0] - p_ref) < 0.05   # a permutation p over all n draws
+
+
 def test_record_shuffler_moves_whole_verbatims_and_keeps_topic_sizes():
     groups = np.repeat(np.arange(40), 3)                # 40 verbatims of 3 segments, each in one topic
     labels = np.repeat(np.arange(40) % 4, 3)
@@ -662,7 +677,9 @@ def test_mirror_reads_the_pipelines_mirror_section_and_settings_override_it(tmp_
                                       "n_screen_permutations = 99\nseed = 7\nmin_units = 30\nmax_lag = 1\n"))
     m = Mirror().fit(_FakePipeline(cfg))
     assert (m.config_.alpha, m.config_.n_permutations, m.config_.seed) == (0.01, 99, 7)
-    assert m.pairs_["p"].min() == pytest.approx(1 / 100)            # 99 permutations: p ≥ 1/100
+    draws = [n for n in (99, 297, 891, 2673, 8019)           # 99 shuffles, tripled while a q is near alpha
+             if np.allclose(m.pairs_["p"] * (n + 1), np.rint(m.pairs_["p"] * (n + 1)))]
+    assert draws and (m.pairs_["p"] >= 1 / (draws[0] + 1)).all()   # (the default's 999 gives 999, 2997, 8991)
     assert m.global_.status == "too little data" and m.global_.alpha == 0.01   # min_units = 30 > 24 units
     assert (m.pairs_["verdict"] != "mirrored").all()
     m2 = Mirror(min_units=8, n_permutations=199).fit(_FakePipeline(cfg))   # keywords replace the section's values

@@ -28,7 +28,7 @@ from .hypotheses import test_hypotheses
 from .linkage import TOO_LITTLE, irritant_flags, pair_linkage, shrunk_error_var, stabilised
 from .screen import Screen, theme_screen
 from .stability import index_refits, pair_stability, refit_labels, unstable, widen_index
-from .stats import bh_qvalues, bootstrap_similarity, partial_corr_test, permutation_pvalues, size_blocks
+from .stats import bh_qvalues, bootstrap_similarity, partial_corr_test, sequential_pvalues, size_blocks
 from .themes import element_counts, element_label, elements, eligible_topics
 
 from ..verdicts import MIRRORED, VERDICTS, Verdict  # noqa: F401  (re-exported)
@@ -234,7 +234,7 @@ def similarity_table(al: Alignment, labels: dict, shares: dict, cfg: MirrorConfi
     cands = [(i, j, "primary") for i, j in al.matches]
     cands += [(pos_a[int(r.topic_a)], pos_b[int(r.topic_b)], "secondary") for r in al.links.itertuples()]
     ij = [(i, j) for i, j, _ in cands]
-    p = permutation_pvalues(al.a, al.b, ij, cfg.n_permutations, rng)
+    p, _ = sequential_pvalues(al.a, al.b, ij, cfg.n_permutations, max(cfg.n_permutations, 9999), cfg.alpha, rng)
     low, high = bootstrap_similarity(al.a, al.b, ij, cfg.n_bootstrap, rng)
     out = pd.DataFrame([_pair_row(al, i, j, kind, labels, shares, cfg.pair) for i, j, kind in cands],
                        columns=PAIR_COLUMNS[1:14] + ["irritant_share_a", "irritant_share_b"])

@@ -23,9 +23,13 @@ Every function takes a ``numpy.random.Generator``: same seed, same numbers.
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from .align import SourceTopics
+
+logger = logging.getLogger(__name__)
 
 
 def holm_adjusted(p, weights=None) -> np.ndarray:
@@ -144,6 +148,31 @@ def permutation_pvalues(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int,
         null[start:start + nd] = np.maximum(s[:, rows, :].max(2), s[:, :, cols].max(1))
     p = (1.0 + (null >= observed[None, :] - 1e-12).sum(0)) / (1.0 + n_permutations)
     return (p, null) if return_null else p
+
+
+def sequential_pvalues(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int, int]], n_first: int, n_max: int,
+                       alpha: float, rng: np.random.Generator, z: float = 2.576) -> tuple[np.ndarray, int]:
+    """:func:`permutation_pvalues` that adds shuffles, up to ``n_max`` in all, while a pair's BH decision
+    (q < ``alpha``) is within ``z`` Monte Carlo standard errors of flipping: a pair near the line gets the
+    draws that make its verdict the same under any seed, the others cost ``n_first``. Returns the p-values
+    and the number of shuffles drawn (sequential Monte Carlo testing, Besag & Clifford 1991; the extra
+    draws are independent of the first, so p stays a valid permutation p-value)."""
+    p, n = permutation_pvalues(a, b, pairs, n_first, rng), n_first
+    while n < n_max and len(p) and _undecided(p, n, alpha, z).any():
+        block = min(n_max - n, 2 * n)
+        hits = np.rint(p * (1 + n)) - 1 + np.rint(permutation_pvalues(a, b, pairs, block, rng) * (1 + block)) - 1
+        n += block
+        p = (1.0 + hits) / (1.0 + n)
+    if n > n_first:
+        logger.info("similarity test: a pair's verdict was near alpha = %g, %d shuffles drawn", alpha, n)
+    return p, n
+
+
+def _undecided(p: np.ndarray, n: int, alpha: float, z: float) -> np.ndarray:
+    """Pairs whose q lies within ``z`` Monte Carlo standard errors of ``alpha`` (q scales p by m / rank)."""
+    q = bh_qvalues(p)
+    se = np.sqrt(p * (1 - p) / n) * q / np.maximum(p, 1e-300)
+    return np.abs(q - alpha) < z * se
 
 
 def bootstrap_similarity(a: SourceTopics, b: SourceTopics, pairs: list[tuple[int, int]], n_bootstrap: int,
