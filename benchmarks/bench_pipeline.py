@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/bench_pipeline.py                  # 100,000 comments
     .venv/bin/python benchmarks/bench_pipeline.py --n 20000        # a quicker run
     .venv/bin/python benchmarks/bench_pipeline.py --no-baseline    # skip the bare-encoder baseline
+    .venv/bin/python benchmarks/bench_pipeline.py --sample --n 2000 --dask local:1 local:2 --embed-only
+                                                   # the embed stage here vs on Dask (fit --dask)
 
 Customers: French insurance reviews (``avis``, unit = insurer) and French retail reviews (Trustpilot);
 employees: English and French employee reviews (``cons``, unit = employer). Read from ../shared/data,
@@ -12,6 +14,11 @@ in the same run, its cold start excluded): everything but the encoder is what ve
 embedding cache is a fresh temporary folder, so the encoder really runs. The two sources share no unit
 (no real corpus pairs the customers and staff of one organisation), so the mirror's unit linkage is
 reported as not applicable: its alignment, similarity tests and report are timed all the same.
+
+``--dask SPEC…`` times the embed stage again on each Dask spec (``fit --dask``), on the same distinct
+texts, each with a fresh cache (the cluster's start timed apart), and checks the vectors are identical to
+the local ones; ``--embed-only`` stops there. ``--sample`` takes the comments from the shipped sample
+(``data/raw/sample``) instead of ../shared/data.
 """
 from __future__ import annotations
 
@@ -56,10 +63,46 @@ def load(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat([cust, emp], ignore_index=True)
 
 
+def load_sample(n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` comments of the shipped sample (both sources), ingested with its own verbatim.toml."""
+    from verbatim.config import load_config
+    from verbatim.ingest import ingest
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "data" / "raw" / "sample" / "verbatim.toml")
+    df = ingest(cfg.ingest.files, cfg.ingest).verbatims
+    return df.sample(n=min(n, len(df)), random_state=seed).reset_index(drop=True)
+
+
+def time_dask_embed(texts, embedder, specs, local_s: float, local_emb) -> None:
+    """The embed stage on each Dask spec against the local one: same texts, fresh cache, same vectors?"""
+    import numpy as np
+
+    from verbatim.daskpool import DaskPool
+    from verbatim.embed import EmbeddingCache, embed_texts
+
+    print(f"\nembed stage on {len(set(texts)):,} distinct texts ({embedder.id}), each with a fresh cache:")
+    print(f"  {'here':14} encode {local_s:7.1f} s", flush=True)
+    for spec in specs:
+        with DaskPool(spec) as pool, tempfile.TemporaryDirectory() as tmp:
+            t = time.perf_counter()
+            n = pool.n_workers  # starts the cluster (or connects)
+            start = time.perf_counter() - t
+            t = time.perf_counter()
+            emb = embed_texts(texts, embedder, None, cache=EmbeddingCache(tmp, embedder.id), pool=pool)
+            enc = time.perf_counter() - t
+        same = "identical" if np.array_equal(emb, local_emb) else "DIFFERENT"
+        print(f"  {spec:14} encode {enc:7.1f} s ({local_s / enc:.2f}x here; {n} worker(s), start {start:.1f} s "
+              f"apart); vectors {same}", flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="comments (default 100,000)")
     ap.add_argument("--no-baseline", action="store_true", help="skip timing the bare encoder")
+    ap.add_argument("--sample", action="store_true", help="comments from the shipped sample, not ../shared/data")
+    ap.add_argument("--dask", nargs="+", default=[], metavar="SPEC",
+                    help="also time the embed stage on these Dask specs (local:N, tcp://host:port)")
+    ap.add_argument("--embed-only", action="store_true", help="stop after the embed stage (and --dask)")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     from verbatim.config import Config, replace_section
@@ -83,7 +126,7 @@ def main(argv=None) -> int:
 
     t_all = time.perf_counter()
     t = time.perf_counter()
-    verbatims = load(a.n)
+    verbatims = load_sample(a.n) if a.sample else load(a.n)
     stage("ingest", t)
     t = time.perf_counter()
     segs = segment(verbatims, cfg.segment)
@@ -98,8 +141,12 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         emb = embed_texts(texts, embedder, None, cache=EmbeddingCache(tmp, embedder.id), workers=cfg.embed.workers,
-                          while_encoding=preload_bertopic)  # as Pipeline.fit: BERTopic's import overlaps the encoding
+                          while_encoding=None if a.embed_only else preload_bertopic)  # as Pipeline.fit
         stage("embed", t)
+    if a.dask:
+        time_dask_embed(texts, embedder, a.dask, times["embed"], emb)
+    if a.embed_only:
+        return 0
     t = time.perf_counter()
     pol = PolarityModel(cfg.polarity, seed=cfg.seed).fit(segs, emb)
     side = pol.predict_proba(segs, emb) >= cfg.polarity.threshold

@@ -74,6 +74,12 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
                              help="A verbatim.toml configuration file.")
 
 
+def dask_option(what: str):
+    """``--dask``, worded the same in every command that spreads work over Dask workers (fit, score)."""
+    return click.option("--dask", "dask_spec", help=f"{what} on Dask: local:N (a local cluster of N workers) or "
+                                                    f"tcp://host:port (a running scheduler).")
+
+
 def mapping_options(f):
     """The column-mapping options of a raw file, identical in every command that reads one (ingest, score)."""
     for opt in reversed(_MAPPING_OPTIONS):
@@ -187,9 +193,10 @@ def ingest(files, source, source_column, texts, combine, id_col, date_col, unit_
 @click.option("--topics", "n_topics", help="Topics per source: a number or 'auto' (default).")
 @click.option("--segment", "segment_mode", type=click.Choice(["off", "sentence", "clause"]), help="How verbatims are split (default: clause).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@dask_option("Encode the segments")
 @config_option
 @verbose_option
-def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, config_path, verbose):
+def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, dask_spec, config_path, verbose):
     """Segment, embed and find topics per source; save the pipeline.
 
     INPUTS are verbatim tables written by `verbatim ingest` (each row carries its source).
@@ -197,6 +204,7 @@ def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, config
     \b
     Example:
       verbatim fit data/processed/clients.parquet data/processed/postiers.parquet -o models/run1 --seed 7
+      verbatim fit data/processed/clients.parquet -o models/run1 --dask tcp://scheduler:8786
     """
     from .artefact import check_replaceable
     from .pipeline import Pipeline
@@ -207,7 +215,7 @@ def fit(inputs, output, seed, embedder, n_topics, segment_mode, no_cache, config
     from .privacy import mask_labels
 
     check_replaceable(output, inputs)  # before the long fit, and again when saving
-    pipe = Pipeline(cfg, cache=not no_cache).fit(list(inputs))
+    pipe = Pipeline(cfg, cache=not no_cache, dask=dask_spec).fit(list(inputs))
     pipe.save(output)
     click.echo(render_top_topics(mask_labels(pipe.topics_, ("label",), cfg.privacy), pipe.segments_))
     click.echo(f"wrote {output}")
@@ -401,7 +409,7 @@ def digest(model_dir, units, all_units, period, fmt, output, lang, size, meeting
 @mapping_options
 @click.option("--chunk-rows", type=int, default=2000, show_default=True, help="Rows read, scored and committed at a time (bounds memory).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run with the same inputs and output.")
-@click.option("--dask", "dask_spec", help="Run on Dask: local:N (a local cluster of N workers) or tcp://host:port.")
+@dask_option("Score the chunks")
 @click.option("--embedder", help="Override the embedder (its id must match the artefact's).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Embedding cache folder (default: data/processed/cache).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")

@@ -93,8 +93,8 @@ MEANINGS: dict[str, str] = {
     "embed.batch_size": "Texts encoded per batch.",
     "embed.cache": "Cache vectors on disk (`data/processed/cache`, or `$VERBATIM_CACHE_DIR`) keyed by model id and text.",
     "embed.workers": "Processes that encode when fitting (`auto`: one per CPU core) for single-threaded encoders "
-                     "(`use`), from 5,000 new texts; `1` encodes in the calling process. `verbatim score` "
-                     "parallelises with `--dask` instead.",
+                     "(`use`), from 5,000 new texts; `1` encodes in the calling process. `--dask` (`verbatim fit` "
+                     "and `verbatim score`) spreads the work over Dask workers instead.",
     # [topics]
     "topics.n_topics": "Topics per source: `auto` (about √(segments/5), within `min_topics`…`max_topics`) or a number.",
     "topics.min_topics": "Lower bound of `auto`.",

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -18,6 +19,7 @@ import pandas as pd
 from .artefact import (REFIT, check_replaceable, file_fingerprint, kept_on_refit, new_manifest, read_manifest, read_part,
                        write_manifest)
 from .config import Config, from_saved, to_dict
+from .daskpool import DaskPool
 from .embed import EmbedStats, Embedder, embed_texts, get_embedder
 from .errors import ArtefactError, ConfigError, EmbedderError, InputFileError
 from .fileio import atomic_dir
@@ -89,13 +91,18 @@ def check_topic_count(segments: pd.DataFrame, n_topics) -> None:
 
 
 class Pipeline:
-    """A verbatim pipeline; estimator rules: ``__init__`` stores, ``fit`` returns self, fitted state ends in ``_``."""
+    """A verbatim pipeline; estimator rules: ``__init__`` stores, ``fit`` returns self, fitted state ends in ``_``.
+
+    ``dask``: ``local:N`` or ``tcp://host:port`` encodes the segments on Dask workers
+    (:mod:`verbatim.daskpool`) instead of this machine's processes; the vectors, the cache and the fitted
+    pipeline are the same."""
 
     def __init__(self, config: Config | None = None, embedder: str | Embedder | None = None,
-                 cache: str | Path | None | bool = True):
+                 cache: str | Path | None | bool = True, dask: str | None = None):
         self.config = config
         self.embedder = embedder
         self.cache = cache
+        self.dask = dask
 
     # -- fitting -------------------------------------------------------------------------------
     def _cache_root(self) -> Path | None:
@@ -106,6 +113,7 @@ class Pipeline:
 
     def fit(self, inputs: Sequence[str | Path | pd.DataFrame] | pd.DataFrame) -> "Pipeline":
         cfg = self.config or Config()
+        pool = DaskPool(self.dask) if self.dask is not None else None  # a bad spec fails before any work
         if isinstance(inputs, pd.DataFrame):
             inputs = [inputs]
         verbatims, prints = load_inputs(inputs)
@@ -120,8 +128,10 @@ class Pipeline:
         check_topic_count(segments, cfg.topics.n_topics)
         stats = EmbedStats()
         root = self._cache_root()
-        emb = embed_texts(encoder_input(segments["text"], cfg.embed), embedder, root, batch_size=cfg.embed.batch_size,
-                          stats=stats, workers=cfg.embed.workers, while_encoding=preload_bertopic)
+        with pool if pool is not None else contextlib.nullcontext():  # the workers go once the segments are encoded
+            emb = embed_texts(encoder_input(segments["text"], cfg.embed), embedder, root,
+                              batch_size=cfg.embed.batch_size, stats=stats, workers=cfg.embed.workers,
+                              while_encoding=preload_bertopic, pool=pool)
 
         def embed_fn(texts):
             return embed_texts(encoder_input(texts, cfg.embed), embedder, root, batch_size=cfg.embed.batch_size)

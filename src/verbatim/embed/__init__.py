@@ -28,7 +28,7 @@ from ..errors import EmbedderError
 from ..numerics import unit_snap
 from .base import Embedder, l2_normalise
 from .cache import EmbeddingCache, text_key
-from .parallel import encode_batches, n_workers
+from .parallel import encode_batches, encode_batches_dask, n_workers
 
 log = logging.getLogger("verbatim")
 
@@ -114,13 +114,17 @@ class EmbedStats:
 def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path | None = None,
                 *, batch_size: int = 256, progress: bool | None = None,
                 cache: EmbeddingCache | None = None, stats: EmbedStats | None = None,
-                workers: int | str = 1, while_encoding: Callable[[], None] | None = None) -> np.ndarray:
+                workers: int | str = 1, while_encoding: Callable[[], None] | None = None,
+                pool=None) -> np.ndarray:
     """Vectors for ``texts`` (rows in order), encoding each distinct text once and only if not cached.
 
     ``cache_root=None`` and no ``cache`` → an in-memory cache (dedupe only).
     Long encodes show a progress bar (``progress=None``: only for > 500 new texts).
     ``workers``: processes to encode in (``"auto"``: one per CPU), for embedders that opt in and at
     least :data:`~verbatim.embed.parallel.MIN_TEXTS` new texts (see :mod:`verbatim.embed.parallel`).
+    ``pool``: a :class:`~verbatim.daskpool.DaskPool` whose Dask workers encode the new texts instead (any
+    embedder, any number of texts; ``workers`` is then not used); it connects only if there is something to
+    encode. The vectors come back here and go into the cache as local ones do, so a later run reuses them.
     ``while_encoding``: called once when worker processes encode, while this process only waits for them
     (``Pipeline.fit`` starts importing BERTopic there); not called otherwise.
     """
@@ -149,11 +153,16 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path
         new_rows: dict[int, np.ndarray] = {}
         chunks = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
         n_proc = n_workers(workers, embedder, len(order))
-        if n_proc > 1:
-            log.info("encoding %d texts in %d worker processes", len(order), n_proc)
+        if pool is not None:
+            log.info("encoding %d texts on Dask (%s)", len(order), pool.spec)
+            outs = encode_batches_dask(embedder, ([utexts[i] for i in idx] for idx in chunks), pool)
             if while_encoding is not None:
                 while_encoding()
+        elif n_proc > 1:
+            log.info("encoding %d texts in %d worker processes", len(order), n_proc)
             outs = encode_batches(embedder, ([utexts[i] for i in idx] for idx in chunks), n_proc)
+            if while_encoding is not None:
+                while_encoding()
         else:
             outs = (embedder.embed([utexts[i] for i in idx]) for idx in chunks)
         try:

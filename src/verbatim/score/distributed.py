@@ -1,8 +1,7 @@
 """Scoring beyond one process, on Dask: the same chunk function, mapped over a cluster.
 
-``--dask local:N`` starts a real ``distributed.LocalCluster`` of N single-threaded worker processes
-on this machine; ``--dask tcp://host:port`` uses a running scheduler (``dask scheduler`` on one machine,
-``dask worker tcp://host:8786`` on each of the others, all with verbatim installed).
+``--dask local:N`` or ``--dask tcp://host:port``: the workers of a :class:`~verbatim.daskpool.DaskPool`
+(the one spec and client setup ``fit --dask`` uses too).
 
 The driver reads the input in chunks (bounded memory), sends each chunk to a worker and commits the
 result it gets back, exactly as the single-process run does; at most two chunks per worker are in
@@ -20,7 +19,8 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
-from ..errors import ConfigError
+from ..daskpool import DaskPool
+from ..embed.base import available_cores
 from .model import ScoringModel, score_verbatims
 
 log = logging.getLogger("verbatim")
@@ -54,29 +54,6 @@ def model_loads() -> int:
     return MODEL_LOADS
 
 
-def connect(spec: str):
-    """A ``distributed.Client`` for ``local:N`` or a scheduler address; returns (client, cluster or None)."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ConfigError("--dask needs the distributed package: pip install 'dask[distributed]'") from None
-    spec = spec.strip()
-    if spec.startswith("local"):
-        arg = spec.split(":", 1)[1] if ":" in spec else str(len(os.sched_getaffinity(0)))
-        if not arg.isdigit() or int(arg) < 1:
-            raise ConfigError(f"--dask local:N needs a positive number of workers; got '{spec}'")
-        cluster = LocalCluster(n_workers=int(arg), threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        return Client(cluster), cluster
-    if "://" in spec:
-        try:
-            return Client(spec, timeout="30s"), None
-        except OSError as ex:
-            raise ConfigError(f"cannot reach the Dask scheduler at {spec} ({ex}); start it with `dask scheduler` "
-                              f"or check the address") from None
-    raise ConfigError(f"--dask must be local:N or a scheduler address such as tcp://host:8786; got '{spec}'")
-
-
 def _for_workers(model: ScoringModel, n_workers: int, local: bool) -> ScoringModel:
     """The model as workers get it: the encoder's threads shared out between local workers."""
     import copy
@@ -85,15 +62,13 @@ def _for_workers(model: ScoringModel, n_workers: int, local: bool) -> ScoringMod
     m.__dict__ = model.__getstate__()
     m.warned_ = set()
     if m.embedder is None and m.embedder_id_.startswith("use:") and local:
-        cores = len(os.sched_getaffinity(0))
+        cores = available_cores()
         m.embedder = f"use:{max(1, cores // max(1, n_workers))}"
     return m
 
 
-def _score_remote(wm: _WorkerModel, chunk, period: str) -> dict[str, Any]:
+def _score_remote(score_chunk: Callable, wm: _WorkerModel, chunk, period: str) -> dict[str, Any]:
     import socket
-
-    from .run import score_chunk
 
     res = score_chunk(wm.model, chunk, period)
     res["info"].update(worker=f"{socket.gethostname()}:{os.getpid()}", model_loads=MODEL_LOADS)
@@ -101,14 +76,14 @@ def _score_remote(wm: _WorkerModel, chunk, period: str) -> dict[str, Any]:
 
 
 def run_distributed(model: ScoringModel, chunks: Iterator, parts, commit: Callable[[str, dict], None], period: str,
-                    spec: str, bar=None) -> None:
+                    pool: DaskPool, score_chunk: Callable, bar=None) -> None:
+    """Each chunk not committed yet scored by ``score_chunk(model, chunk, period)`` on a worker of ``pool``
+    and committed here, in the order results arrive."""
     from distributed import wait
 
-    client, cluster = connect(spec)
-    try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        log.info("dask: %d worker(s) at %s", n_workers, client.scheduler.address)
-        wm = client.scatter(_WorkerModel(_for_workers(model, n_workers, cluster is not None)), broadcast=True)
+    with pool:
+        client, n_workers = pool.client, pool.n_workers
+        wm = client.scatter(_WorkerModel(_for_workers(model, n_workers, pool.local)), broadcast=True)
         in_flight: dict = {}
 
         def drain(block_until: int) -> None:
@@ -125,14 +100,10 @@ def run_distributed(model: ScoringModel, chunks: Iterator, parts, commit: Callab
                 if bar is not None:
                     bar.update(chunk.n_records)
                 continue
-            fut = client.submit(_score_remote, wm, chunk, period, pure=False)
+            fut = client.submit(_score_remote, score_chunk, wm, chunk, period, pure=False)
             in_flight[fut] = chunk
             drain(2 * n_workers - 1)
         drain(0)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def worker_model_loads(client) -> dict[str, int]:
@@ -140,9 +111,9 @@ def worker_model_loads(client) -> dict[str, int]:
     return client.run(model_loads)
 
 
-def score_dask_frame(ddf, model: ScoringModel, mapping: dict[str, Any]):
-    """A ``dask.dataframe`` scored partition by partition (lazily) with :func:`score_verbatims`."""
-    from .run import frame_verbatims
+def score_dask_frame(ddf, model: ScoringModel, mapping: dict[str, Any], frame_verbatims: Callable):
+    """A ``dask.dataframe`` scored partition by partition (lazily) with :func:`score_verbatims`, each
+    partition read as verbatims by ``frame_verbatims(df, model, mapping)``."""
 
     def part(df: pd.DataFrame) -> pd.DataFrame:
         return score_verbatims(frame_verbatims(df, model, dict(mapping)), model)[0]

@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from ..config import FileSpec, IngestConfig
+from ..daskpool import DaskPool
 from ..embed import get_embedder
 from ..errors import ConfigError, InputFileError
 from ..fileio import with_suffix_name, write_csv
+from .distributed import run_distributed, score_dask_frame
 from .model import ScoringModel, score_verbatims
 from .resume import OutputLock, Parts, assemble, input_fingerprint, output_format, remove_stale
 from .stream import Chunk, iter_chunks, raw_tables
@@ -238,9 +240,10 @@ def score_files(model: str | Path | ScoringModel, files: Sequence[str | Path], o
     ``mapping``: ingest options (``source``, ``text``, ``id``, ``date``, ``unit``…) for raw files; by
     default a verbatim table is read as it is and a raw file with the artefact's own mapping.
     ``chunk_rows`` bounds memory; ``resume`` continues an interrupted run; ``dask``: ``local:N`` or
-    ``tcp://host:port`` (see :mod:`verbatim.score.distributed`).
+    ``tcp://host:port`` (see :mod:`verbatim.daskpool`).
     """
     t0 = time.perf_counter()
+    pool = DaskPool(dask) if dask is not None else None  # a bad spec fails first, before anything is read
     if embedder is not None and not isinstance(model, ScoringModel):
         get_embedder(embedder)  # an unknown embedder fails first, whether or not the cache is warm
     if not isinstance(chunk_rows, int) or chunk_rows < 1:
@@ -265,7 +268,7 @@ def score_files(model: str | Path | ScoringModel, files: Sequence[str | Path], o
                  "chunk_rows": chunk_rows, "mapping": [repr(s) for s, _ in specs], "format": fmt}
         resumed = parts.prepare(state, resume)
         try:
-            infos = _score_parts(m, specs, icfg, parts, chunk_rows, dask, progress)
+            infos = _score_parts(m, specs, icfg, parts, chunk_rows, pool, progress)
         except BaseException:
             if not parts.done_names():  # a failed start leaves nothing behind
                 parts.remove()
@@ -306,7 +309,7 @@ def _assemble_outputs(m: ScoringModel, parts: Parts, output: Path, fmt: str, inf
 
 
 def _score_parts(m: ScoringModel, specs: list[tuple[FileSpec, bool]], icfg: IngestConfig, parts: Parts,
-                 chunk_rows: int, dask: str | None, progress: bool | None) -> list[dict[str, Any]]:
+                 chunk_rows: int, pool: DaskPool | None, progress: bool | None) -> list[dict[str, Any]]:
     """Score and commit every chunk not committed yet; returns the committed chunks' counts, in order."""
     period = m.config_.polarity.period
     show = progress if progress is not None else True
@@ -323,10 +326,8 @@ def _score_parts(m: ScoringModel, specs: list[tuple[FileSpec, bool]], icfg: Inge
         parts.commit(name, res["info"])
 
     try:
-        if dask:
-            from .distributed import run_distributed
-
-            run_distributed(m, chunks, parts, commit, period, dask, bar)
+        if pool is not None:
+            run_distributed(m, chunks, parts, commit, period, pool, score_chunk, bar)
         else:
             for chunk in chunks:
                 if parts.is_done(chunk.name):
@@ -356,12 +357,10 @@ def score(data: pd.DataFrame, model: str | Path | ScoringModel, *, segments: boo
     """
     m = model if isinstance(model, ScoringModel) else ScoringModel.load(model, embedder=embedder, cache=cache)
     if hasattr(data, "map_partitions") and not isinstance(data, pd.DataFrame):
-        from .distributed import score_dask_frame
-
         if segments:
             raise ConfigError("segments=True is not available for a dask DataFrame; score the segments per file "
                               "with verbatim.score.score_files")
-        return score_dask_frame(data, m, mapping)
+        return score_dask_frame(data, m, mapping, frame_verbatims)
     verb = frame_verbatims(data, m, mapping)
     scored, segs = score_verbatims(verb, m)
     if segments:
