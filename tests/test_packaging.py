@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _pyproject_requirements() -> dict[str, Requirement]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    reqs = list(data["project"]["dependencies"]) + list(data["project"]["optional-dependencies"]["dev"])
+    reqs = list(data["project"]["dependencies"]) + [r for group in data["project"]["optional-dependencies"].values()
+                                                    for r in group]   # environment.yml holds every extra
     out = {}
     for r in reqs:
         req = Requirement(r)

@@ -18,7 +18,7 @@ from .errors import ConfigError
 
 log = logging.getLogger("verbatim")
 
-PIP_HINT = "--dask needs the distributed package: pip install 'dask[distributed]'"
+PIP_HINT = "--dask needs the distributed package: pip install 'verbatim[dask]' (or 'dask[distributed]')"
 
 
 def parse_spec(spec: str) -> tuple[str, int | str]:
