@@ -46,6 +46,21 @@ def test_damaged_cache_is_set_aside_and_reencoded(tmp_path, fake_embedder):
     assert len(EmbeddingCache(tmp_path, fake_embedder.id)) == 2
 
 
+def test_a_full_disk_keeps_the_cache_and_is_one_clear_error(tmp_path, fake_embedder):
+    from verbatim.errors import OutputError
+
+    embed_texts([f"texte {i}" for i in range(50)], fake_embedder, tmp_path)
+    cache = EmbeddingCache(tmp_path, fake_embedder.id)
+    con = cache._connect()
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    con.execute(f"PRAGMA max_page_count = {pages}")           # the disk is full from here on
+    with pytest.raises(OutputError, match=r"embedding cache .*\(the disk is full\); free space or give --cache-dir"):
+        embed_texts([f"autre {i}" for i in range(500)], fake_embedder, cache=cache)
+    cache.close()
+    assert not list((tmp_path / "fake_hash64").glob("*.damaged"))   # not taken for damage, not set aside
+    assert len(EmbeddingCache(tmp_path, fake_embedder.id)) == 50    # what was encoded before is all there
+
+
 def test_shards_of_the_previous_format_are_imported(tmp_path, fake_embedder):
     from verbatim.embed.cache import text_key
 

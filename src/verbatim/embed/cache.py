@@ -9,7 +9,7 @@ any point (SQLite's journal) and can be shared by several processes on one machi
 
 Shards of the previous format (``shard-*.npz``) are imported once, the first time
 the folder is opened. A damaged database is set aside and rebuilt (its texts are
-re-encoded).
+re-encoded); a full disk or a read-only folder is an :class:`OutputError` that leaves the file as it is.
 """
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ log = logging.getLogger("verbatim")
 
 DB_NAME = "vectors.sqlite"
 _BATCH = 900  # under SQLite's default limit of bound parameters
+DAMAGED = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}  # the errors that mean the file itself is damaged
+
+
+def _primary(ex: sqlite3.DatabaseError) -> int | None:
+    """SQLite's primary result code of an error (the low byte of an extended code)."""
+    code = getattr(ex, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
 
 
 def text_key(text: str) -> str:
@@ -76,6 +83,8 @@ class EmbeddingCache:
         try:
             con = self._open()
         except sqlite3.DatabaseError as ex:
+            if _primary(ex) not in DAMAGED:  # a full disk, a read-only folder: not damage
+                raise self._unusable(ex) from None
             damaged = self.path.with_name(f"{DB_NAME}.damaged")
             log.warning("embedding cache %s is unreadable (%s); set aside as %s, its texts will be re-encoded",
                         self.path, ex, damaged.name)
@@ -118,7 +127,8 @@ class EmbeddingCache:
             con.executemany("INSERT OR IGNORE INTO vec (key, v) VALUES (?, ?)", rows)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:  # SQLite has already rolled back after some errors (a full disk)
+                con.execute("ROLLBACK")
             raise
 
     def __len__(self) -> int:
@@ -159,7 +169,19 @@ class EmbeddingCache:
                 self._mem[k] = v
             return
         with self._lock:
-            self._insert(con, keys, vectors)
+            try:
+                self._insert(con, keys, vectors)
+            except sqlite3.DatabaseError as ex:
+                raise self._unusable(ex) from None
+
+    def _unusable(self, ex: sqlite3.DatabaseError) -> OutputError:
+        """A cache that cannot be read or written for a reason other than damage, as one line; the file is
+        left as it is (a full disk or a read-only folder must not cost the texts already encoded)."""
+        why = {sqlite3.SQLITE_FULL: "the disk is full", sqlite3.SQLITE_READONLY: "it is read-only",
+               sqlite3.SQLITE_CANTOPEN: "it cannot be opened for writing",
+               sqlite3.SQLITE_PERM: "permission denied"}.get(_primary(ex), str(ex))
+        return OutputError(f"cannot use the embedding cache '{self.path}' ({why}); free space or give --cache-dir "
+                           f"(or VERBATIM_CACHE_DIR) a folder you can write, or use --no-cache")
 
     def keys(self) -> Iterable[str]:
         con = self._connect()
