@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..config import FileSpec, IngestConfig
@@ -112,7 +113,7 @@ def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
     first = [c for c in CONTRACT if c in df.columns]
     rest = [c for c in df.columns if c not in first]
     out: dict[str, object] = {}
-    for c in first + rest:
+    for c in first:
         values = df[c].to_numpy(dtype=object)
         if c == "date":
             # one resolution whatever the input (years are bounded to 1900-2200 by parse_date)
@@ -121,12 +122,14 @@ def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
             out[c] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64")
         elif c in ("row", "duplicates"):
             out[c] = pd.Series(values, dtype="int64")
-        elif c in rest:
-            out[c] = pd.Series([None if v is None or (isinstance(v, float) and v != v) else str(v)
-                                for v in values], dtype=object)
         else:
             out[c] = pd.Series(values, dtype=object)
-    return pd.DataFrame(out, columns=first + rest) if out else df
+    if not out and not rest:
+        return df
+    extra = df[rest].to_numpy(dtype=object)  # one block, not a Series per column (20,000-column exports)
+    extra = np.frompyfunc(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v), 1, 1)(extra)
+    return pd.concat([pd.DataFrame(out, index=df.index), pd.DataFrame(extra, index=df.index, columns=rest, dtype=object)],
+                     axis=1)[first + rest]
 
 
 def write_ingest(result: IngestResult, out: str | Path) -> tuple[Path, Path]:
