@@ -143,6 +143,25 @@ def test_bertopic_object_is_reachable(small_pipeline):
     assert tm.get_topic(0)  # words of topic 0
 
 
+def test_bertopic_representation_models_are_reachable(small_pipeline):
+    """A BERTopic representation model goes through as in BERTopic (words embedded with the pipeline's encoder);
+    the table shows its words beside verbatim's own label and top words."""
+    from bertopic.representation import KeyBERTInspired
+
+    p = small_pipeline
+    mask = (p.segments_["source"] == "customer").to_numpy()
+    models, _, table = fit_topics(p.segments_[mask], p.embeddings_[mask], p.config.topics, embed_fn=p.embed,
+                                  representation_model=KeyBERTInspired(top_n_words=5))
+    own = p.topics_[p.topics_["source"] == "customer"]
+    assert table["label"].tolist() == own["label"].tolist()  # the labels do not depend on it
+    assert table["representation"].map(len).eq(5).all()
+    vocab = set(models["customer"].bertopic_.vectorizer_model.get_feature_names_out())
+    assert all(w in vocab for ws in table["representation"] for w in ws if w)
+    n_words = table["representation"].map(lambda ws: sum(bool(w) for w in ws))
+    assert n_words.ge(1).all() and n_words.eq(5).mean() >= 0.8  # a topic with fewer distinct words gets fewer
+    assert table["representation"].tolist() != table["top_words"].map(lambda w: w[:5]).tolist()
+
+
 @pytest.mark.parametrize("source, theme", [("customer", "A"), ("customer", "B"), ("employee", "A'"), ("employee", "B'")])
 def test_planted_theme_is_recovered(sample_pipeline, source, theme):
     """Segments of a planted theme (whole sample) concentrate in few topics, and those topics are mostly that theme."""
