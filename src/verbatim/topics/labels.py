@@ -38,6 +38,12 @@ TOP_CANDIDATES = 30
 MMR_LAMBDA = 0.7
 #: VADER compound beyond which a candidate is praise (> +) or a complaint (< −)
 POLAR = 0.25
+#: words that say what is wrong (accents folded): with them, or with a negative tone, an irritant's candidate
+#: says its side ("lettre recommandée trop chère", "scanners en panne", "pas de chauffage")
+PROBLEM_WORDS = frozenset({"pas", "jamais", "plus", "sans", "trop", "aucun", "aucune", "non", "impossible", "panne",
+                           "manque", "zero", "peu", "insuffisant", "insuffisante", "injoignable", "inexistant"})
+#: how much a candidate that says its topic's side is raised
+SIDE_BOOST = 0.5
 #: how much the topic's top words a candidate holds raise its score (:func:`_top_weight`)
 TOP_WORD_BOOST = 1.5
 #: how much each content word beyond the first raises a candidate's score (a phrase says more than a pair)
@@ -256,21 +262,25 @@ def _shown_form(forms: Counter) -> str:
 
 
 def _polar_filter(rows: list, side: str, polarity) -> list:
-    """``rows`` without the candidates of the opposite polarity to ``side`` and the negated evaluative ones."""
-    if polarity is None or not rows:
+    """``rows`` without the candidates of the opposite polarity to ``side`` and the negated evaluative ones;
+    those that say the side's judgement (a complaint word on an irritant, praise on a compliment) raised by
+    ``SIDE_BOOST`` and the rows ranked again."""
+    if not rows:
         return rows
     forms = [r[1] for r in rows]
     rest = [" ".join(f.split()[1:]) if f.split()[0] in NEGATIONS else "" for f in forms]
-    c = np.round(np.asarray(polarity.compound(forms + rest), float), 3)
+    c = (np.round(np.asarray(polarity.compound(forms + rest), float), 3) if polarity is not None
+         else np.zeros(2 * len(forms)))
     full, tail = c[: len(forms)], c[len(forms):]
     keep = []
-    for r, f, t, neg in zip(rows, full, tail, rest):
+    for r, f, t, neg, form in zip(rows, full, tail, rest, forms):
         if neg and (f != 0 or t != 0):
             continue          # "jamais déçue", "pas mal": a negated judgement reads both ways
         if side == "irritant" and f >= POLAR or side != "irritant" and f <= -POLAR:
             continue
-        keep.append(r)
-    return keep
+        says = any(strip(w) in PROBLEM_WORDS for w in form.split()) if side == "irritant" else f > 0
+        keep.append((round(r[0] * (1 + SIDE_BOOST * says), 6), *r[1:]) if says else r)
+    return sorted(keep, key=lambda r: (-r[0], r[1]))
 
 
 def _choose(ids: list[int], sizes: Counter, ranked: dict, typical: dict) -> dict[int, list[str]]:
