@@ -56,7 +56,8 @@ _WORD = re.compile(r"\S+")
 #: discourse words that are no stop words but carry no subject: a label never starts or ends on one
 DISCOURSE = frozenset({"contre", "revanche", "pourtant", "sinon", "evidemment", "franchement", "honnetement",
                        "heureusement", "malheureusement", "finalement", "globalement", "perso", "personnellement",
-                       "lieu"})
+                       "lieu", "sein",
+                       "ete"})  # the participle of être ("colis a été perdu") far more often than the season
 _PARTICIPLE = ("é", "ée", "és", "ées", "i", "ie", "is", "ies", "u", "ue", "us", "ues", "it", "ite", "its", "ites",
                "ert", "erte", "erts", "ertes", "ant")
 
@@ -319,7 +320,7 @@ def label_checks(topics, segments, max_words: int = MAX_WORDS + 2):
 
     from ..textfr import stop_words
 
-    stops = stop_words()
+    stops = stop_words() | DISCOURSE
     vocab: dict[tuple, set[str]] = defaultdict(set)
     for s, t, x in zip(segments["source"], segments["topic"], segments["text"]):
         for run in _runs(x):
