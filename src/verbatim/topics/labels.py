@@ -1,21 +1,23 @@
 """Topic labels as short phrases taken from the topics' own segments.
 
 A candidate is a run of 2 to 5 consecutive words of one segment (never across punctuation or a number) that
-starts and ends on a content word (:func:`verbatim.textfr.content_words`); a leading negation is allowed
-("pas de réponse"). Candidates are grouped by their words' lemmas, accents folded, and shown as the topic's
-segments most often wrote them. Each topic's candidates are scored by c-TF-IDF on integer counts against the
+starts and ends on a content word (:func:`verbatim.textfr.content_words`; no conjugated verb, no discourse word
+such as "revanche"); a leading negation is allowed ("pas de réponse"). Candidates are grouped by their words'
+lemmas, accents folded, and shown as the topic's segments most often wrote them (the accented spelling when it is
+common). Each topic's candidates are scored by c-TF-IDF on integer counts against the
 source's other topics, ``tf = n_c / n_t`` (segments of the topic holding the candidate, over the topic's
 segments) times ``idf = log(1 + A / f)`` (``A`` the mean number of segments per topic, ``f`` the segments of the
 source holding it), raised when the candidate holds the topic's top words. Candidates of a single segment,
 with a repeated word, in another language than the topic's, or of the opposite polarity to the topic's side
-(praise on an irritant, a complaint on a compliment; a negated evaluative word on either) are left out.
+(praise on an irritant, a complaint on a compliment; a negated evaluative word on either) are left out; those
+that say the topic's side (a word of what is wrong on an irritant, a positive tone on a compliment) are raised.
 
 Each source's topics are labelled largest first by maximal marginal relevance among their best candidates:
 relevance minus the overlap with the labels already given, so labels of one source differ and never repeat.
 Scores are rounded before ranking and ties broken by the phrase: labels do not depend on the CPU.
 
->>> phrase_labels(texts, topics, {0: "irritant"}, {0: ["attente", "guichet"]})
-{0: 'attente trop longue au guichet'}
+>>> phrase_labels(texts, topics, {0: "irritant"}, {0: ["attente", "guichet"]})[0][0]
+'attente trop longue au guichet'
 """
 from __future__ import annotations
 
@@ -38,8 +40,7 @@ TOP_CANDIDATES = 30
 MMR_LAMBDA = 0.7
 #: VADER compound beyond which a candidate is praise (> +) or a complaint (< −)
 POLAR = 0.25
-#: words that say what is wrong (accents folded): with them, or with a negative tone, an irritant's candidate
-#: says its side ("lettre recommandée trop chère", "scanners en panne", "pas de chauffage")
+#: words that say what is wrong (accents folded): with one of them an irritant's candidate says its side ("lettre recommandée trop chère", "scanners en panne", "pas de chauffage")
 PROBLEM_WORDS = frozenset({"pas", "jamais", "plus", "sans", "trop", "aucun", "aucune", "non", "impossible", "panne",
                            "manque", "zero", "peu", "insuffisant", "insuffisante", "injoignable", "inexistant"})
 #: how much a candidate that says its topic's side is raised
@@ -103,7 +104,7 @@ def word_language(word: str) -> str | None:
 def text_language(text: str) -> str:
     """``"en"`` when a text holds more English than French stop words, else ``"fr"``."""
     _, _, frs, ens = _vocab()
-    words = [w for w in _WORD.findall(text.lower().replace("’", "'"))]
+    words = _WORD.findall(text.lower().replace("’", "'"))
     n_fr = sum(w in frs and w not in ens for w in words)
     n_en = sum(w in ens and w not in frs for w in words)
     return "en" if n_en > n_fr else "fr"
