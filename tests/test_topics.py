@@ -23,10 +23,50 @@ def test_label():
     assert top_terms_label(["attente", "file attente", "guichet", "file"]) == "attente · file attente · guichet"
 
 
+def test_phrase_labels_name_what_the_segments_say():
+    """Phrases of the topics' own segments, on their side, unique in the source; a praise topic never gets a
+    complaint, a one-off phrase never wins, a repeated or stop-word edge never shows."""
+    from verbatim.topics.labels import label_checks, phrase_labels, segment_candidates, trimmed
+
+    cands = segment_candidates("L'attente trop longue au guichet, pas de réponse depuis 3 semaines !")
+    assert set(cands.values()) == {"attente trop longue", "attente trop longue au guichet", "longue au guichet",
+                                   "pas de réponse"}
+    texts = ["Attente trop longue au guichet.", "Une attente trop longue au guichet, encore.",
+             "L'attente trop longue au guichet me décourage", "attente trop longue au guichet !!",
+             "Colis perdu, jamais livré.", "Mon colis perdu jamais livré", "colis perdu et jamais livré",
+             "Accueil chaleureux et souriant", "accueil chaleureux, merci", "Un accueil chaleureux et souriant !",
+             "Mauvaise surprise au guichet", "mauvaise surprise au guichet"]
+    topics = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, -1]
+    sides = {0: "irritant", 1: "irritant", 2: "compliment"}
+    words = {0: ["attente", "guichet"], 1: ["colis", "perdu"], 2: ["accueil", "chaleureux"]}
+    got = phrase_labels(texts, topics, sides, words, {t: [i for i, x in enumerate(topics) if x == t] for t in sides})
+    assert got[0][0] == "attente trop longue au guichet"
+    assert got[1][0] in {"colis perdu", "colis perdu jamais livré"}
+    assert got[2][0].startswith("accueil chaleureux") and not any("surprise" in c for c in got[2])
+    table = pd.DataFrame({"source": "customer", "topic": [0, 1, 2], "label": [got[t][0] for t in (0, 1, 2)]})
+    seg = pd.DataFrame({"source": "customer", "topic": topics, "text": texts})
+    checks = label_checks(table, seg)
+    assert checks["phrase"].all() and (checks["found"] == 1).all()
+    assert not checks["duplicate"].any() and not checks["stop_edge"].any()
+    assert trimmed("Franchement, le guichet était fermé.") == "guichet était fermé"
+    assert trimmed("Pas de réponse depuis 3 semaines") == "pas de réponse"
+
+
 def test_topics_are_readable_and_complete(small_pipeline):
+    from verbatim.topics.labels import label_checks
+
     p = small_pipeline
     t = p.topics_
     assert set(t["source"]) == {"customer", "employee"}
+    checks = label_checks(t, p.segments_)
+    assert checks["phrase"].mean() >= 0.9, checks[~checks["phrase"]]
+    assert not checks["duplicate"].any() and (checks["found"] >= 0.9).mean() >= 0.9
+    assert t["description"].str.len().gt(0).all()
+    from verbatim.privacy import mask_label, mask_pii
+
+    # the most typical segment, masked like every shown text; the label masked as labels are
+    assert t["description"].tolist() == [mask_pii(" ".join(r[0].split()), p.config.privacy) for r in t["representative"]]
+    assert t["label"].tolist() == [mask_label(x, p.config.privacy) for x in t["label"]]
     for source, g in t.groupby("source"):
         assert 5 <= len(g) <= 40
         assert g["label"].str.len().gt(0).all()
@@ -101,6 +141,25 @@ def test_bertopic_object_is_reachable(small_pipeline):
     info = tm.get_topic_info()
     assert len(info) >= 5
     assert tm.get_topic(0)  # words of topic 0
+
+
+def test_bertopic_representation_models_are_reachable(small_pipeline):
+    """A BERTopic representation model goes through as in BERTopic (words embedded with the pipeline's encoder);
+    the table shows its words beside verbatim's own label and top words."""
+    from bertopic.representation import KeyBERTInspired
+
+    p = small_pipeline
+    mask = (p.segments_["source"] == "customer").to_numpy()
+    models, _, table = fit_topics(p.segments_[mask], p.embeddings_[mask], p.config.topics, embed_fn=p.embed,
+                                  representation_model=KeyBERTInspired(top_n_words=5))
+    own = p.topics_[p.topics_["source"] == "customer"]
+    assert table["label"].tolist() == own["label"].tolist()  # the labels do not depend on it
+    assert table["representation"].map(len).eq(5).all()
+    vocab = set(models["customer"].bertopic_.vectorizer_model.get_feature_names_out())
+    assert all(w in vocab for ws in table["representation"] for w in ws if w)
+    n_words = table["representation"].map(lambda ws: sum(bool(w) for w in ws))
+    assert n_words.ge(1).all() and n_words.eq(5).mean() >= 0.8  # a topic with fewer distinct words gets fewer
+    assert table["representation"].tolist() != table["top_words"].map(lambda w: w[:5]).tolist()
 
 
 @pytest.mark.parametrize("source, theme", [("customer", "A"), ("customer", "B"), ("employee", "A'"), ("employee", "B'")])

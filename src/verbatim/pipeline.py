@@ -146,7 +146,8 @@ class Pipeline:
         segments["irritant"] = segments["irritant_p"] >= cfg.polarity.threshold
         # the stability refits' subsamples are a fixed hash of the respondents, like every other draw of the fit:
         # the seed drives only the mirror's permutations and bootstraps
-        models, segs, table = fit_topics(segments, emb, cfg.topics, embed_fn=embed_fn, sides=side)
+        models, segs, table = fit_topics(segments, emb, cfg.topics, embed_fn=embed_fn, sides=side,
+                                         privacy=cfg.privacy)
         verbatims = verbatims.assign(irritant_p=verbatims["id"].astype(str).map(
             self.polarity_.verbatim_proba(segs, emb)))
         self.rates_ = rate_tables(segs, cfg.polarity.period)

@@ -5,13 +5,14 @@
 """
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..config import TopicsConfig
+from ..config import PrivacyConfig, TopicsConfig
 from ..errors import ConfigError, did_you_mean
 from ..respondent import respondents
 from .model import OUTLIER, SourceTopicModel, load_bertopic, preload_bertopic
@@ -23,8 +24,8 @@ __all__ = ["fit_topics", "SourceTopicModel", "verbatim_topics", "OUTLIER", "load
 
 def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig | None = None,
                seed: int | None = None, embed_fn: Callable[[Sequence[str]], np.ndarray] | None = None,
-               sides: np.ndarray | None = None, stability_seed: int = 0
-               ) -> tuple[dict[str, SourceTopicModel], pd.DataFrame, pd.DataFrame]:
+               sides: np.ndarray | None = None, stability_seed: int = 0, privacy: PrivacyConfig | None = None,
+               representation_model=None) -> tuple[dict[str, SourceTopicModel], pd.DataFrame, pd.DataFrame]:
     """Fit one topic model per source.
 
     Returns the models, ``segments`` with ``topic``, ``topic_label`` and
@@ -34,7 +35,9 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
     ``cfg.taxonomy`` is set. The topics depend on the data alone; ``seed`` makes the clusterer's draws
     seeded instead (:class:`~verbatim.topics.cluster.TopicClusterer`'s ``random_state``). With
     ``cfg.stability_fits`` > 0 each model is refitted on subsamples of its respondents (``stability_seed``
-    draws them; :meth:`SourceTopicModel.assess_stability`) and the table gets a ``stability`` column.
+    draws them; :meth:`SourceTopicModel.assess_stability`) and the table gets a ``stability`` column. Labels and
+    descriptions are masked with ``privacy``; ``representation_model`` goes to each source's BERTopic (a fresh
+    copy per source) and fills the table's ``representation`` column.
     """
     cfg = cfg or TopicsConfig()
     if len(segments) != len(embeddings):
@@ -67,7 +70,11 @@ def fit_topics(segments: pd.DataFrame, embeddings: np.ndarray, cfg: TopicsConfig
         m = SourceTopicModel(cfg, seed=seed, source=source,
                              guide_embeddings=guide[own] if guide is not None and own else None,
                              guide_names=[cfg.taxonomy[i].name for i in own],
-                             guide_examples=[examples[i] for i in own] if guide is not None and own else None)
+                             guide_examples=[examples[i] for i in own] if guide is not None and own else None,
+                             privacy=privacy,
+                             representation_model=None if representation_model is None else copy.deepcopy(
+                                 representation_model),
+                             embed_fn=embed_fn if representation_model is not None else None)
         m.fit(seg.loc[mask, "text"].tolist(), embeddings[mask], None if sides is None else sides[mask])
         if cfg.stability_fits:
             groups = respondents(seg).to_numpy()[mask]

@@ -7,8 +7,12 @@
 - ``centroids_`` (topics × dim), ``topic_sides_``, ``thresholds_`` and ``topic_ids_`` are all
   that ``transform`` needs: nearest centroid of the segment's side, no BERTopic, no UMAP, so
   scoring new comments starts in well under a second and reproduces ``fit``;
-- ``topics_`` is the topic table (id, label, size, share, top words,
-  representative segments), ``labels_`` the topic of each fitted segment.
+- ``topics_`` is the topic table (id, phrase label, size, share, top words, description,
+  representative segments; ``representation`` with a ``representation_model``), ``labels_`` the topic
+  of each fitted segment.
+
+``representation_model`` is handed to BERTopic as is (``KeyBERTInspired()``, ``MaximalMarginalRelevance()``,
+``PartOfSpeech("fr_core_news_md")``…); those that embed words embed them with ``embed_fn``.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from ..errors import ArtefactError
 from ..numerics import stable_order
 from ..textfr import TopicAnalyzer, top_terms_label
 from .cluster import SidedClusterer, TopicClusterer, predict_sided
+from .labels import phrase_labels
 from .stability import mean_stability, subsample
 
 log = logging.getLogger("verbatim")
@@ -86,13 +91,17 @@ class SourceTopicModel:
 
     def __init__(self, config: TopicsConfig | None = None, seed: int | None = None, source: str = "",
                  guide_embeddings: np.ndarray | None = None, guide_names: Sequence[str] = (),
-                 guide_examples: Sequence[np.ndarray] | None = None):
+                 guide_examples: Sequence[np.ndarray] | None = None, privacy=None, representation_model=None,
+                 embed_fn=None):
         self.config = config
         self.seed = seed
         self.source = source
         self.guide_embeddings = guide_embeddings
         self.guide_names = guide_names
         self.guide_examples = guide_examples
+        self.privacy = privacy
+        self.representation_model = representation_model
+        self.embed_fn = embed_fn
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], embeddings: np.ndarray, sides: Sequence[int] | None = None
@@ -124,6 +133,8 @@ class SourceTopicModel:
                 vectorizer_model=vectorizer,
                 ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
                 top_n_words=cfg.top_n_words,
+                representation_model=self.representation_model,
+                embedding_model=_Embedder(self.embed_fn) if self.embed_fn is not None else None,
                 calculate_probabilities=False,
                 language="multilingual",  # "english" would strip every accented letter from topic words
                 verbose=False,
@@ -203,28 +214,52 @@ class SourceTopicModel:
                               guide_similarity=cfg.guide_similarity)
 
     def _topic_table(self, texts: list[str], cfg: TopicsConfig, analyzer: TopicAnalyzer) -> pd.DataFrame:
+        """One row per topic: its phrase ``label`` (:mod:`.labels`; the keyword list when no phrase is found),
+        its ``top_words``, its most typical segment as ``description`` and its representative segments, label and
+        description masked (:func:`verbatim.privacy.mask_label`, ``self.privacy``)."""
+        from ..privacy import mask_label, mask_pii
+
         rows = []
         n = len(texts)
         sims = self.similarity_
         vocab = self.bertopic_.vectorizer_model.get_feature_names_out()
+        words = {int(t): top_words(self.bertopic_, vocab, int(t), cfg.top_n_words) for t in self.topic_ids_}
+        typical = {}
         for tid in self.topic_ids_:
-            words = top_words(self.bertopic_, vocab, int(tid), cfg.top_n_words)
             members = np.flatnonzero(self.labels_ == tid)
-            top = members[stable_order(sims[members], descending=True)][: cfg.n_representative]
-            label = top_terms_label([analyzer.surface(w) for w in words]) or _snippet(texts, top)
-            guided = self.guided_labels_.get(int(tid))
-            rows.append({
+            typical[int(tid)] = members[stable_order(sims[members], descending=True)]
+        sides = {int(t): SIDES[int(sd)] for t, sd in zip(self.topic_ids_, self.topic_sides_)}
+        phrases = phrase_labels(texts, self.labels_, sides, words, typical, outlier=OUTLIER)
+        reps = self.representation_words_()
+        for tid in self.topic_ids_:
+            tid = int(tid)
+            top = typical[tid][: cfg.n_representative]
+            keywords = top_terms_label([analyzer.surface(w) for w in words[tid]])
+            label = (phrases.get(tid) or [keywords])[0] or _snippet(texts, top)
+            guided = self.guided_labels_.get(tid)
+            row = {
                 "source": self.source,
-                "topic": int(tid),
-                "label": f"{guided} ({label})" if guided else label,
+                "topic": tid,
+                "label": mask_label(f"{guided} ({label})" if guided else label, self.privacy),
                 "taxonomy": guided,
-                "side": SIDES[int(self.topic_sides_[list(self.topic_ids_).index(tid)])],
-                "size": int(len(members)),
-                "share": round(len(members) / n, 4),
-                "top_words": words,
+                "side": sides[tid],
+                "size": int(len(typical[tid])),
+                "share": round(len(typical[tid]) / n, 4),
+                "top_words": words[tid],
+                "description": mask_pii(" ".join(str(texts[top[0]]).split()), self.privacy) if len(top) else "",
                 "representative": [texts[i] for i in top],
-            })
+            }
+            if reps is not None:
+                row["representation"] = reps.get(tid, [])
+            rows.append(row)
         return pd.DataFrame(rows)
+
+    def representation_words_(self) -> dict[int, list[str]] | None:
+        """Each topic's words as the BERTopic ``representation_model`` given to the constructor found them
+        (``None`` without one)."""
+        if self.representation_model is None:
+            return None
+        return {int(t): [str(w) for w, _ in (self.bertopic_.get_topic(int(t)) or [])] for t in self.topic_ids_}
 
     # -- using -------------------------------------------------------------------------------
     def transform(self, embeddings: np.ndarray, sides: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -289,6 +324,19 @@ class SourceTopicModel:
         if with_bertopic:
             self.bertopic_ = load_bertopic(folder / "bertopic")
         return self
+
+
+class _Embedder:
+    """``embed_fn`` (texts → vectors) as the embedding backend BERTopic's representation models embed words with."""
+
+    def __new__(cls, embed_fn):
+        from bertopic.backend import BaseEmbedder
+
+        class Embedder(BaseEmbedder):
+            def embed(self, documents, verbose=False):
+                return np.asarray(embed_fn(list(documents)), np.float32)
+
+        return Embedder()
 
 
 def _stable_ids(tm):
