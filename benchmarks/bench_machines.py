@@ -118,7 +118,7 @@ def index_of(lines: list[str]) -> tuple[float, float, float]:
 
 
 def declared(lines: list[str]) -> list[str]:
-    return sorted(re.sub(r"\(adjusted p=[^)]*\)|found in \d+% of refits|\[[^\]]*\]|r=[+-][\d.]+", "", x).strip()
+    return sorted(re.sub(r"q=[\d.]+|\(adjusted p=[^)]*\)|found in \d+% of refits|\[[^\]]*\]|r=[+-][\d.]+", "", x).strip()
                   for x in lines if x.startswith("  "))
 
 

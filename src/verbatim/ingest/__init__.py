@@ -11,6 +11,7 @@ Nothing is lost: each input record is *kept* (it gave at least one verbatim),
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -127,7 +128,7 @@ def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
     if not out and not rest:
         return df
     extra = df[rest].to_numpy(dtype=object)  # one block, not a Series per column (20,000-column exports)
-    extra = np.frompyfunc(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v), 1, 1)(extra)
+    extra = np.frompyfunc(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v), 1, 1)(extra)
     return pd.concat([pd.DataFrame(out, index=df.index), pd.DataFrame(extra, index=df.index, columns=rest, dtype=object)],
                      axis=1)[first + rest]
 
