@@ -197,6 +197,7 @@ nav{font-size:13px;margin:.5em 0 1em}nav a{margin-right:.9em;white-space:nowrap}
 table{border-collapse:collapse;font-size:12px;max-width:100%}
 td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 td{overflow-wrap:anywhere}table.pairs td:not(:nth-child(2)):not(:nth-child(3)){overflow-wrap:normal}
+table.pairs td:nth-child(2),table.pairs td:nth-child(3){overflow-wrap:break-word;min-width:8em}
 th{background:#f3f3f3}tr.v-mirrored td{background:#e6f4ea}tr.v-linked td{background:#f4f9f5}
 caption{caption-side:bottom;text-align:left;font-size:12px;color:#555;padding-top:.3em}
 .download{font-size:14px}
