@@ -433,6 +433,15 @@ def test_unparseable_dates_kept_when_not_required(tmp_path, caplog):
     assert "1 date(s) in column 'date' could not be parsed" in caplog.text
 
 
+def test_a_date_in_the_future_is_kept_and_said(tmp_path, caplog):
+    p = tmp_path / "avis.csv"
+    p.write_text("avis,date\nun,2025-03-01\ndeux,2099-01-01\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="verbatim"):
+        r = run(p, date="date")
+    assert r.total.kept == 2 and r.verbatims["date"].notna().all()
+    assert "1 date(s) in column 'date' are in the future (first: row 2, 2099-01-01)" in caplog.text
+
+
 def test_date_required_without_a_date_column(tmp_path):
     p = tmp_path / "avis.csv"
     p.write_text("avis\nun\n", encoding="utf-8")

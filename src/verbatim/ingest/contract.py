@@ -102,6 +102,16 @@ def _raw_repr(frame: pd.DataFrame, idx: np.ndarray) -> list[str]:
             for rec in sub.to_dict("records")]
 
 
+def _warn_future(dates: pd.Series, rows: np.ndarray, fname: str, column: str) -> None:
+    """A date after tomorrow is kept (the file may be right) but said: it is usually a wrong format or year."""
+    late = (dates > pd.Timestamp.now().normalize() + pd.Timedelta(days=1)).to_numpy()
+    if late.any():
+        i = int(np.flatnonzero(late)[0])
+        log.warning("%s: %d date(s) in column '%s' are in the future (first: row %d, %s); kept as they are: "
+                    "check the column or [ingest] date_order", fname, int(late.sum()), column, int(rows[i]),
+                    dates.iloc[i].date())
+
+
 def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
     """Apply ``spec`` to ``table``; every record ends up as verbatim(s) or as a reject."""
     frame = table.frame.reset_index(drop=True)
@@ -184,6 +194,7 @@ def map_table(table: RawTable, spec: FileSpec, cfg: IngestConfig) -> Mapped:
             if n_bad:
                 log.warning("%s: %d date(s) in column '%s' could not be parsed; kept with no date "
                             "(set date_required = true to reject them)", fname, n_bad, cols["date"])
+        _warn_future(dates, rows, fname, cols["date"])
     else:
         if cfg.date_required:
             from ..errors import ConfigError
