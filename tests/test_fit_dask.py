@@ -81,5 +81,5 @@ def test_dask_without_the_distributed_package_names_the_pip_command(monkeypatch)
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "distributed" else real(name, *a))
-    with pytest.raises(ConfigError, match=r"^--dask needs the distributed package: pip install 'dask\[distributed\]'$"):
+    with pytest.raises(ConfigError, match=r"^--dask needs the distributed package: pip install 'verbatim\[dask\]' \(or 'dask\[distributed\]'\)$"):
         DaskPool("local:2")
