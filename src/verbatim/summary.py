@@ -14,7 +14,7 @@ def counts_by(df: pd.DataFrame, column: str) -> pd.DataFrame:
         key.name = "month"
     else:
         key = key.fillna("").replace("", "(none)")
-    return pd.crosstab(key, df["source"]).rename_axis(columns=None)
+    return pd.crosstab(key, df["source"]).rename_axis(columns="verbatims")  # the table says what it counts
 
 
 def score_distribution(df: pd.DataFrame) -> pd.DataFrame:
