@@ -677,9 +677,9 @@ def test_mirror_reads_the_pipelines_mirror_section_and_settings_override_it(tmp_
                                       "n_screen_permutations = 99\nseed = 7\nmin_units = 30\nmax_lag = 1\n"))
     m = Mirror().fit(_FakePipeline(cfg))
     assert (m.config_.alpha, m.config_.n_permutations, m.config_.seed) == (0.01, 99, 7)
-    draws = [n for n in (99, 297, 891, 2673, 8019)           # 99 shuffles, tripled while a q is near alpha
+    draws = [n for n in (99, 297, 891, 999)        # 99 shuffles, tripled while a q is near alpha, at most 10×
              if np.allclose(m.pairs_["p"] * (n + 1), np.rint(m.pairs_["p"] * (n + 1)))]
-    assert draws and (m.pairs_["p"] >= 1 / (draws[0] + 1)).all()   # (the default's 999 gives 999, 2997, 8991)
+    assert draws and (m.pairs_["p"] >= 1 / (draws[0] + 1)).all()
     assert m.global_.status == "too little data" and m.global_.alpha == 0.01   # min_units = 30 > 24 units
     assert (m.pairs_["verdict"] != "mirrored").all()
     m2 = Mirror(min_units=8, n_permutations=199).fit(_FakePipeline(cfg))   # keywords replace the section's values

@@ -123,7 +123,7 @@ MEANINGS: dict[str, str] = {
     "mirror.alpha": "Level of every test: the screen's family-wise error, each named hypothesis (Holm across them), "
                     "the similarity q-values.",
     "mirror.n_permutations": "Permutations of the topic-similarity and unit-linkage tests (p ≥ 1/(n+1)); the similarity test "
-                              "draws more, up to max(n, 9999), while a pair's verdict is within Monte Carlo error of alpha.",
+                              "draws more, up to 10(n+1)−1 (9,999 by default), while a pair's verdict is within Monte Carlo error of alpha.",
     "mirror.n_bootstrap": "Bootstrap draws for the similarity intervals (the symmetry index uses at least 200).",
     "mirror.min_similarity": "Lower bound of a pair's similarity interval for its topics to count as similar.",
     "mirror.secondary_threshold": "Similarity above which a non-Hungarian pair is kept as a secondary link (if it tests significant).",

@@ -234,7 +234,7 @@ def similarity_table(al: Alignment, labels: dict, shares: dict, cfg: MirrorConfi
     cands = [(i, j, "primary") for i, j in al.matches]
     cands += [(pos_a[int(r.topic_a)], pos_b[int(r.topic_b)], "secondary") for r in al.links.itertuples()]
     ij = [(i, j) for i, j, _ in cands]
-    p, _ = sequential_pvalues(al.a, al.b, ij, cfg.n_permutations, max(cfg.n_permutations, 9999), cfg.alpha, rng)
+    p, _ = sequential_pvalues(al.a, al.b, ij, cfg.n_permutations, 10 * cfg.n_permutations + 9, cfg.alpha, rng)
     low, high = bootstrap_similarity(al.a, al.b, ij, cfg.n_bootstrap, rng)
     out = pd.DataFrame([_pair_row(al, i, j, kind, labels, shares, cfg.pair) for i, j, kind in cands],
                        columns=PAIR_COLUMNS[1:14] + ["irritant_share_a", "irritant_share_b"])
