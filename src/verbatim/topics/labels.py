@@ -114,34 +114,23 @@ def segment_candidates(text: str) -> dict[tuple[str, ...], str]:
     """The candidate phrases of one segment: lemma key → the words as written (lowercase, a leading elision
     dropped): ``"L'attente trop longue au guichet"`` holds ``"attente trop longue"``, ``"guichet"``…"""
     out: dict[tuple[str, ...], str] = {}
-    for chunk in _CHUNK.split(str(text).lower().replace("’", "'")):
-        toks = _WORD.findall(chunk)
-        # a token holding a digit breaks the run: split the chunk there
-        runs, cur = [], []
-        for t in toks:
-            if any(c.isdigit() for c in t):
-                runs.append(cur)
-                cur = []
-            else:
-                cur.append(t)
-        runs.append(cur)
-        for run in runs:
-            lem = [_content(t) for t in run]
-            edge = [_boundary(t) for t in run]
-            bare = ["+".join(strip(x) for x in lm) if lm else strip(t) for t, lm in zip(run, lem)]
-            keys = [(m.group(0) if (m := _ELISION.match(t)) and lm else "") + b for t, lm, b in zip(run, lem, bare)]
-            for i in range(len(run)):
-                if not edge[i] and run[i] not in NEGATIONS:
+    for run in _runs(text):
+        lem = [_content(t) for t in run]
+        edge = [_boundary(t) for t in run]
+        bare = ["+".join(strip(x) for x in lm) if lm else strip(t) for t, lm in zip(run, lem)]
+        keys = [(m.group(0) if (m := _ELISION.match(t)) and lm else "") + b for t, lm, b in zip(run, lem, bare)]
+        for i in range(len(run)):
+            if not edge[i] and run[i] not in NEGATIONS:
+                continue
+            for j in range(i + MIN_WORDS - 1, min(len(run), i + MAX_WORDS)):
+                if not edge[j]:
                     continue
-                for j in range(i + MIN_WORDS - 1, min(len(run), i + MAX_WORDS)):
-                    if not edge[j]:
-                        continue
-                    if run[i] in NEGATIONS and not any(lem[i + 1:j + 1]):
-                        continue
-                    words = list(run[i:j + 1])
-                    words[0] = _ELISION.sub("", words[0])
-                    key = (bare[i], *keys[i + 1:j + 1])
-                    out.setdefault(key, " ".join(words))
+                if run[i] in NEGATIONS and not any(lem[i + 1:j + 1]):
+                    continue
+                words = list(run[i:j + 1])
+                words[0] = _ELISION.sub("", words[0])
+                key = (bare[i], *keys[i + 1:j + 1])
+                out.setdefault(key, " ".join(words))
     return out
 
 
@@ -185,8 +174,11 @@ def phrase_labels(texts: Sequence[str], topics: Sequence[int], sides: Mapping[in
             forms[t][k][s] += 1
     sizes = Counter(int(t) for t in topics if int(t) != outlier)
     mean_size = sum(sizes.values()) / len(ids)
-    lang = {t: Counter(text_language(x) for x, tt in zip(texts, topics) if int(tt) == t).most_common(1)[0][0]
-            for t in ids}
+    langs: dict[int, Counter] = defaultdict(Counter)  # one pass over the segments, not one per topic
+    for x, t in zip(texts, topics):
+        if int(t) != outlier:
+            langs[int(t)][text_language(x)] += 1
+    lang = {t: langs[t].most_common(1)[0][0] for t in ids}
     if polarity is None:
         from ..polarity import LexiconScorer
 
