@@ -506,9 +506,7 @@ def _verdict(r: dict, irritant_pair: bool, alpha: float) -> str:
         return "linked through a stronger pair"
     if linked:  # a pair the screen declares is a mirror whether or not its topics' similarity is significant
         return "mirrored" if r["topic_match"] and irritant_pair else "linked, different topics"
-    if r["kind"] in ("linkage screen", "theme"):
-        return "linked, different topics"
-    if not r["topic_match"]:
+    if not r["topic_match"]:  # only the similarity table's pairs get here: screen rows are added when declared
         return "not similar"
     if not irritant_pair:
         return "similar topics, not irritants"
