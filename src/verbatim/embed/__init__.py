@@ -156,15 +156,13 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_root: str | Path
         if pool is not None:
             log.info("encoding %d texts on Dask (%s)", len(order), pool.spec)
             outs = encode_batches_dask(embedder, ([utexts[i] for i in idx] for idx in chunks), pool)
-            if while_encoding is not None:
-                while_encoding()
         elif n_proc > 1:
             log.info("encoding %d texts in %d worker processes", len(order), n_proc)
             outs = encode_batches(embedder, ([utexts[i] for i in idx] for idx in chunks), n_proc)
-            if while_encoding is not None:
-                while_encoding()
         else:
             outs = (embedder.embed([utexts[i] for i in idx]) for idx in chunks)
+        if (pool is not None or n_proc > 1) and while_encoding is not None:
+            while_encoding()  # the first batches are out: this process only waits for them
         try:
             for idx, out in zip(chunks, outs):
                 out = np.asarray(out, dtype=np.float32)
